@@ -1,0 +1,1 @@
+//! An offline Xero for the demo and every test (filled in by the sandbox work).

@@ -1,0 +1,1 @@
+//! The HowNow Admin engine (filled in by the sync work).
