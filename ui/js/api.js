@@ -1,0 +1,71 @@
+// The one place that talks to the Rust side. Pages call these functions and never see Tauri's IPC,
+// so a command can be renamed or reshaped here without touching them.
+
+const tauri = window.__TAURI__;
+
+/** An error from a command: Rust sends `{ kind, message }`; anything else becomes `kind: "internal"`. */
+export class ApiError extends Error {
+  constructor(raw) {
+    const message =
+      raw && typeof raw === 'object' && typeof raw.message === 'string'
+        ? raw.message
+        : typeof raw === 'string'
+          ? raw
+          : 'Something went wrong.';
+    super(message);
+    this.kind = raw && typeof raw === 'object' && typeof raw.kind === 'string' ? raw.kind : 'internal';
+  }
+}
+
+async function call(command, args) {
+  if (!tauri) {
+    throw new ApiError({ kind: 'internal', message: 'HowNow Admin must run inside its desktop window.' });
+  }
+  try {
+    return await tauri.core.invoke(command, args);
+  } catch (e) {
+    throw new ApiError(e);
+  }
+}
+
+/** Subscribes to an event from Rust; returns a function that unsubscribes. */
+function on(event, handler) {
+  if (!tauri) return () => {};
+  const pending = tauri.event.listen(event, (e) => handler(e.payload));
+  return () => {
+    pending.then((unlisten) => unlisten()).catch(() => {});
+  };
+}
+
+export const api = {
+  appInfo: () => call('app_info'),
+
+  connections: () => call('connections_list'),
+  disconnect: (connectionId, keepData) => call('connection_disconnect', { connectionId, keepData }),
+
+  startLogin: (reauthoriseConnectionId = null) => call('login_start', { reauthoriseConnectionId }),
+  openLoginAgain: () => call('login_open_again'),
+  cancelLogin: () => call('login_cancel'),
+  loginState: () => call('login_state'),
+  chooseTenant: (tenantId) => call('login_choose_tenant', { tenantId }),
+
+  startSync: (connectionId, kind) => call('sync_start', { connectionId, kind }),
+  estimateFullSync: (connectionId) => call('sync_estimate_full', { connectionId }),
+  history: (connectionId, limit = 50) => call('history_list', { connectionId, limit }),
+
+  clients: (connectionId, query, limit = 200) => call('clients_search', { connectionId, query, limit }),
+  contacts: (connectionId, clientUuid) => call('clients_contacts', { connectionId, clientUuid }),
+  exportCsv: (connectionId, query) => call('clients_export_csv', { connectionId, query }),
+  revealFile: (path) => call('reveal_file', { path }),
+
+  settings: () => call('settings_get'),
+  saveSettings: (settings) => call('settings_save', { settings }),
+};
+
+export const events = {
+  onSyncProgress: (handler) => on('sync://progress', handler),
+  onSyncFinished: (handler) => on('sync://finished', handler),
+  onLoginState: (handler) => on('login://state', handler),
+  onConnectionsChanged: (handler) => on('connections://changed', handler),
+  onNavigate: (handler) => on('app://navigate', handler),
+};

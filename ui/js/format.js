@@ -1,0 +1,102 @@
+// How times, counts and run outcomes read in the UI.
+
+const numberFormat = new Intl.NumberFormat();
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function count(n) {
+  return n == null ? '—' : numberFormat.format(n);
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
+export function dateTime(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '—' : absolute.format(d);
+}
+
+const UNITS = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "5 minutes ago", "in 6 hours"; "just now" under a minute either way. */
+export function fromNow(iso, now = Date.now()) {
+  if (!iso) return '—';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return '—';
+  const seconds = Math.round((t - now) / 1000);
+  if (Math.abs(seconds) < 60) return 'just now';
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return relative.format(Math.round(seconds / 60), 'minute');
+}
+
+export function duration(startIso, endIso) {
+  if (!startIso || !endIso) return '—';
+  const ms = new Date(endIso).getTime() - new Date(startIso).getTime();
+  if (!(ms >= 0)) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s % 60)} s`;
+}
+
+export function durationSeconds(startIso, endIso) {
+  if (!startIso || !endIso) return null;
+  const ms = new Date(endIso).getTime() - new Date(startIso).getTime();
+  return ms >= 0 ? ms / 1000 : null;
+}
+
+export const KIND_LABEL = {
+  full: 'Full sync',
+  changes: 'Changes since last sync',
+  contacts: 'Contact sweep',
+};
+
+export const TRIGGER_LABEL = {
+  initial: 'Initial',
+  schedule: 'Scheduled',
+  manual: 'Manual',
+  daily_full: 'Daily full sync',
+};
+
+export const OUTCOME_LABEL = {
+  success: 'Succeeded',
+  failed: 'Failed',
+  running: 'Running',
+  cancelled: 'Cancelled',
+  interrupted: 'Interrupted',
+};
+
+/** Records a run touched: what an admin means by "changes". */
+export function changesOf(counts) {
+  if (!counts) return 0;
+  return (counts.added ?? 0) + (counts.updated ?? 0) + (counts.archived ?? 0) + (counts.removed ?? 0);
+}
+
+/** "3 added, 12 updated, 1 removed" or "no changes". */
+export function countsSummary(counts) {
+  if (!counts) return '';
+  const parts = [];
+  if (counts.added) parts.push(`${count(counts.added)} added`);
+  if (counts.updated) parts.push(`${count(counts.updated)} updated`);
+  if (counts.archived) parts.push(`${count(counts.archived)} archived`);
+  if (counts.removed) parts.push(`${count(counts.removed)} removed`);
+  if (counts.missedByIncremental) parts.push(`${count(counts.missedByIncremental)} missed by incremental`);
+  return parts.length ? parts.join(', ') : 'no changes';
+}
+
+export function hourLabel(hour) {
+  const d = new Date(2000, 0, 1, hour, 0);
+  return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(d);
+}

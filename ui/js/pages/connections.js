@@ -1,0 +1,310 @@
+import { h, clear, uid } from '../dom.js';
+import { chip, statusChip } from '../components/chip.js';
+import { menuButton } from '../components/menu.js';
+import { ask } from '../components/dialog.js';
+import { toast } from '../components/toast.js';
+import { progressView } from '../components/progress.js';
+import { count, countsSummary, dateTime, fromNow, hourLabel, KIND_LABEL, OUTCOME_LABEL } from '../format.js';
+
+export const REFRESH_CHOICES = {
+  changes: {
+    label: 'Changes since last sync',
+    badge: 'Recommended',
+    description:
+      'Quick. Fetches only the clients Xero Practice Manager reports as changed since the last sync, ' +
+      'then checks every contact for changes XPM does not report.',
+  },
+  full: {
+    label: 'Re-sync ALL client data',
+    description:
+      'Slow and uses many API calls: pulls every client and contact again. Use it sparingly, ' +
+      'for example when HowNow looks out of step after a large change in XPM.',
+  },
+};
+
+function timeEl(iso) {
+  return h('time', { datetime: iso ?? '', title: dateTime(iso) }, fromNow(iso));
+}
+
+function field(label, ...value) {
+  return [h('dt', {}, label), h('dd', {}, ...value)];
+}
+
+async function confirmFullSync(ctx, connection) {
+  let estimate = null;
+  try {
+    estimate = await ctx.api.estimateFullSync(connection.id);
+  } catch (e) {
+    toast(`Could not estimate the cost of a full sync: ${e.message}`, 'danger');
+    return false;
+  }
+  const cost = h(
+    'p',
+    { class: 'estimate', 'data-testid': 'full-sync-estimate' },
+    'Estimated cost: about ',
+    h('strong', {}, `${count(estimate.apiCalls)} API calls`),
+    estimate.dayRemaining != null ? ` of the ${count(estimate.dayRemaining)} left today` : '',
+    estimate.dayLimit != null ? ` (Xero allows ${count(estimate.dayLimit)} a day per practice).` : '.',
+  );
+  const answer = await ask({
+    title: 'Re-sync ALL client data?',
+    content: [
+      h('p', {}, `This pulls every client and contact of ${connection.tenantName} from Xero Practice Manager again. It is slow and uses your API allowance.`),
+      cost,
+      h(
+        'p',
+        { class: 'muted' },
+        'You rarely need it: “Changes since last sync” plus the contact check catch almost everything, and a full sync already runs every day at the quiet hour set in Settings.',
+      ),
+    ],
+    confirmLabel: 'Re-sync ALL client data',
+    cancelLabel: 'Cancel',
+    testid: 'full-sync-dialog',
+  });
+  return answer === true;
+}
+
+async function startSync(ctx, connection, kind, reload) {
+  if (kind === 'full' && !(await confirmFullSync(ctx, connection))) return;
+  try {
+    await ctx.api.startSync(connection.id, kind);
+    toast(`${KIND_LABEL[kind]} started for ${connection.tenantName}.`);
+  } catch (e) {
+    toast(e.message, 'danger');
+  }
+  reload();
+}
+
+async function disconnect(ctx, connection, reload) {
+  const name = uid('keep');
+  const keep = h('input', { type: 'radio', name, value: 'keep', id: `${name}-keep`, checked: true });
+  const drop = h('input', { type: 'radio', name, value: 'delete', id: `${name}-delete` });
+  const answer = await ask({
+    title: `Disconnect ${connection.tenantName}?`,
+    content: [
+      h(
+        'p',
+        {},
+        'HowNow Admin will revoke its access in Xero and remove the connection. Scheduled syncs stop. You can connect again later.',
+      ),
+      h(
+        'fieldset',
+        { class: 'choices' },
+        h('legend', {}, 'Local client data'),
+        h('div', { class: 'choice' }, keep, h('label', { for: keep.id }, 'Keep the synced clients and history on this computer')),
+        h('div', { class: 'choice' }, drop, h('label', { for: drop.id }, 'Delete the synced clients and history from this computer')),
+      ),
+    ],
+    confirmLabel: 'Disconnect',
+    tone: 'danger',
+    collect: () => ({ keepData: keep.checked }),
+    testid: 'disconnect-dialog',
+  });
+  if (!answer) return;
+  try {
+    await ctx.api.disconnect(connection.id, answer.keepData);
+    toast(`Disconnected ${connection.tenantName}.`);
+  } catch (e) {
+    toast(e.message, 'danger');
+  }
+  reload();
+}
+
+function lastSyncLine(run) {
+  if (!run) return ['Not yet'];
+  const tone = run.outcome === 'success' ? 'ok' : run.outcome === 'failed' ? 'danger' : 'neutral';
+  return [
+    timeEl(run.finishedAt ?? run.startedAt),
+    ' · ',
+    KIND_LABEL[run.kind] ?? run.kind,
+    ' ',
+    chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, tone),
+    h('span', { class: 'muted block', 'data-testid': 'last-sync-counts' }, `${count(run.counts?.fetched)} fetched; ${countsSummary(run.counts)}`),
+  ];
+}
+
+function connectionCard(ctx, connection, reload) {
+  const syncing = connection.status === 'syncing' || Boolean(connection.progress);
+  const titleId = uid('conn');
+  const chipSlot = h('span', { class: 'chip-slot' }, statusChip(connection, connection.progress));
+  const progress = progressView(connection.progress);
+  progress.root.hidden = !syncing;
+
+  const refresh = menuButton({
+    label: syncing ? 'Sync running…' : 'Refresh',
+    testid: 'refresh-menu',
+    items: ['changes', 'full'].map((kind) => ({
+      ...REFRESH_CHOICES[kind],
+      disabled: syncing || connection.status === 'needs_reauth',
+      testid: `refresh-${kind}`,
+      onSelect: () => startSync(ctx, connection, kind, reload),
+    })),
+  });
+  if (syncing) refresh.querySelector('button').disabled = true;
+
+  const actions = h('div', { class: 'card-actions' }, refresh);
+  if (connection.status === 'needs_reauth') {
+    actions.prepend(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-primary',
+          'data-testid': 'reauthorise',
+          onclick: () => ctx.navigate(`/admin/connections/new?reauth=${encodeURIComponent(connection.id)}`),
+        },
+        'Reauthorise',
+      ),
+    );
+  }
+  actions.append(
+    h('button', { type: 'button', class: 'btn btn-ghost-danger', 'data-testid': 'disconnect', onclick: () => disconnect(ctx, connection, reload) }, 'Disconnect'),
+  );
+
+  const banners = [];
+  if (connection.status === 'needs_reauth') {
+    banners.push(
+      h(
+        'div',
+        { class: 'banner banner-warn', role: 'status' },
+        'Xero no longer accepts this connection’s sign-in (it was revoked, or unused for 60 days). Syncing is paused until you reauthorise.',
+      ),
+    );
+  } else if (connection.lastSync?.outcome === 'failed' && connection.lastSync.error) {
+    banners.push(h('div', { class: 'banner banner-danger', role: 'status' }, `Last sync failed: ${connection.lastSync.error}`));
+  }
+
+  const card = h(
+    'article',
+    { class: 'card connection-card', 'aria-labelledby': titleId, 'data-testid': 'connection-card', 'data-connection-id': connection.id },
+    h(
+      'div',
+      { class: 'card-head' },
+      h(
+        'div',
+        {},
+        h('p', { class: 'eyebrow' }, 'Xero Practice Manager'),
+        h('h2', { class: 'card-title', id: titleId, 'data-testid': 'tenant-name' }, connection.tenantName),
+      ),
+      h('div', { class: 'chips' }, connection.demo ? chip('Demo practice (offline)', 'demo') : null, chipSlot),
+    ),
+    banners,
+    h(
+      'dl',
+      { class: 'facts' },
+      field('Tenant', connection.tenantName, h('span', { class: 'muted block mono' }, connection.tenantId)),
+      field(
+        'Authorised by',
+        connection.authorisedBy?.name ?? '—',
+        connection.authorisedBy?.email ? h('span', { class: 'muted block' }, connection.authorisedBy.email) : null,
+      ),
+      field('Clients', h('span', { 'data-testid': 'client-count' }, count(connection.clientCount))),
+      field('Last sync', ...lastSyncLine(connection.lastSync)),
+      field(
+        'Next sync',
+        connection.nextSync ? [timeEl(connection.nextSync.at), ' · ', KIND_LABEL[connection.nextSync.kind] ?? connection.nextSync.kind] : '—',
+      ),
+    ),
+    progress.root,
+    actions,
+  );
+
+  function onProgress(p) {
+    // A run started elsewhere (schedule, tray): redraw once so Refresh shows it is busy.
+    if (!syncing) {
+      reload();
+      return;
+    }
+    progress.root.hidden = false;
+    progress.update(p);
+    clear(chipSlot).append(statusChip(connection, p));
+  }
+  return { card, onProgress };
+}
+
+function helpSection(settings) {
+  const hour = settings && settings.dailyFullEnabled ? hourLabel(settings.dailyFullHour) : null;
+  return h(
+    'section',
+    { class: 'section help', 'aria-labelledby': 'conn-help' },
+    h('h2', { id: 'conn-help' }, 'How syncing works'),
+    h(
+      'p',
+      {},
+      'Every six hours HowNow Admin fetches the clients Xero Practice Manager reports as changed. ' +
+        'You can also run it any time from Refresh, here or in the tray menu.',
+    ),
+    h(
+      'p',
+      {},
+      'XPM has a known defect: its “modified since” filter does not report some contact changes, such as a new primary contact. ' +
+        'HowNow recommends a full sync by hand once a day to catch them. HowNow Admin does it for you: ',
+      hour ? `a full sync runs every day at ${hour}` : 'a daily full sync (currently switched off in Settings)',
+      ', and every update also checks all contacts for changes XPM did not report. The Sync history shows what was caught.',
+    ),
+  );
+}
+
+export async function mount(root, ctx) {
+  const header = h(
+    'div',
+    { class: 'page-head' },
+    h('h1', {}, 'Connections'),
+    h('a', { class: 'btn btn-primary', href: '#/admin/connections/new', 'data-testid': 'create-connection' }, 'Create new connection'),
+  );
+  const listSlot = h('div', { class: 'connection-list' });
+  const helpSlot = h('div');
+  root.append(header, listSlot, helpSlot);
+
+  let cards = new Map();
+  let loading = false;
+  async function reload() {
+    if (loading) return;
+    loading = true;
+    try {
+      const [list, settings] = await Promise.all([ctx.api.connections(), ctx.api.settings().catch(() => null)]);
+      if (!ctx.isCurrent()) return;
+      cards = new Map();
+      clear(listSlot);
+      if (list.length === 0) {
+        listSlot.append(
+          h(
+            'div',
+            { class: 'card empty' },
+            h('h2', {}, 'No connections yet'),
+            h('p', {}, 'Connect Xero Practice Manager so HowNow’s client directory stays in step with your practice.'),
+          ),
+        );
+      }
+      for (const connection of list) {
+        const view = connectionCard(ctx, connection, reload);
+        cards.set(connection.id, view);
+        listSlot.append(view.card);
+      }
+      clear(helpSlot).append(helpSection(settings));
+    } catch (e) {
+      clear(listSlot).append(h('div', { class: 'banner banner-danger', role: 'alert' }, e.message));
+    } finally {
+      loading = false;
+    }
+  }
+  await reload();
+
+  const stops = [
+    ctx.events.onSyncProgress((p) => {
+      const view = cards.get(p.connectionId);
+      if (view) view.onProgress(p);
+      else reload();
+    }),
+    ctx.events.onSyncFinished(() => reload()),
+    ctx.events.onConnectionsChanged(() => reload()),
+  ];
+  // Relative times ("5 minutes ago") age while the page stays open.
+  const timer = setInterval(() => {
+    if (!document.querySelector('dialog[open]') && !root.querySelector('[aria-expanded="true"]')) reload();
+  }, 60000);
+  return () => {
+    stops.forEach((stop) => stop());
+    clearInterval(timer);
+  };
+}

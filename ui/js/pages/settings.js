@@ -1,0 +1,115 @@
+import { h, uid } from '../dom.js';
+import { hourLabel } from '../format.js';
+
+const INTERVALS = [1, 2, 3, 6, 12, 24];
+
+function checkbox(label, checked, hint) {
+  const id = uid('check');
+  const input = h('input', { type: 'checkbox', id, checked });
+  return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), hint ? h('p', { class: 'hint' }, hint) : null) };
+}
+
+function select(label, options, value) {
+  const id = uid('select');
+  const input = h('select', { id }, options.map(([v, text]) => h('option', { value: String(v), selected: v === value }, text)));
+  return { input, el: h('div', { class: 'field' }, h('label', { for: id }, label), input) };
+}
+
+export async function mount(root, ctx) {
+  const settings = await ctx.api.settings();
+  if (!ctx.isCurrent()) return;
+
+  const scheduleOn = checkbox('Sync changes automatically', settings.scheduleEnabled);
+  const interval = select(
+    'How often',
+    INTERVALS.map((n) => [n, n === 1 ? 'Every hour' : `Every ${n} hours`]),
+    settings.intervalHours,
+  );
+  const dailyOn = checkbox(
+    'Run a full sync every day',
+    settings.dailyFullEnabled,
+    'Catches the contact changes Xero Practice Manager does not report to “changes since” requests.',
+  );
+  const hour = select(
+    'At',
+    Array.from({ length: 24 }, (_, i) => [i, hourLabel(i)]),
+    settings.dailyFullHour,
+  );
+
+  const clientIdId = uid('client-id');
+  const clientId = h('input', { id: clientIdId, type: 'text', class: 'mono', value: settings.xeroClientId ?? '', autocomplete: 'off', spellcheck: 'false', 'data-testid': 'client-id' });
+
+  const modeName = uid('mode');
+  const modes = [
+    ['deeplink', 'Through the HowNow sign-in page (deep link)', 'Xero returns to an https page that hands the login back to this app.'],
+    ['loopback', 'Directly to this computer (loopback)', 'Xero returns to http://localhost on one of the registered ports. Use it when deep links are blocked.'],
+  ].map(([value, label, hint]) => {
+    const id = `${modeName}-${value}`;
+    const input = h('input', { type: 'radio', name: modeName, id, value, checked: settings.loginMode === value });
+    return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), h('p', { class: 'hint' }, hint)) };
+  });
+
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
+
+  function syncEnabled() {
+    interval.input.disabled = !scheduleOn.input.checked;
+    hour.input.disabled = !dailyOn.input.checked;
+  }
+  scheduleOn.input.addEventListener('change', syncEnabled);
+  dailyOn.input.addEventListener('change', syncEnabled);
+  syncEnabled();
+
+  const form = h(
+    'form',
+    { class: 'settings', novalidate: true },
+    h('fieldset', { class: 'card' }, h('legend', {}, 'Schedule'), scheduleOn.el, interval.el),
+    h('fieldset', { class: 'card' }, h('legend', {}, 'Daily full sync'), dailyOn.el, hour.el),
+    h(
+      'fieldset',
+      { class: 'card' },
+      h('legend', {}, 'Xero'),
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: clientIdId }, 'Xero client id'),
+        clientId,
+        h(
+          'p',
+          { class: 'hint' },
+          'The client id of your firm’s app in Xero’s developer portal (an “Auth Code with PKCE” app). ',
+          'Leave it empty to use the Demo practice (offline).',
+        ),
+      ),
+      h('fieldset', { class: 'choices' }, h('legend', {}, 'Login mode'), modes.map((m) => m.el)),
+    ),
+    h('div', { class: 'form-actions' }, status, save),
+  );
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    save.disabled = true;
+    status.textContent = 'Saving…';
+    status.className = 'form-status';
+    try {
+      await ctx.api.saveSettings({
+        scheduleEnabled: scheduleOn.input.checked,
+        intervalHours: Number(interval.input.value),
+        dailyFullEnabled: dailyOn.input.checked,
+        dailyFullHour: Number(hour.input.value),
+        xeroClientId: clientId.value.trim(),
+        loginMode: modes.find((m) => m.input.checked)?.input.value ?? 'deeplink',
+      });
+      status.textContent = 'Saved.';
+      status.className = 'form-status ok';
+      await ctx.refreshAppInfo();
+    } catch (e) {
+      status.textContent = e.message;
+      status.className = 'form-status error';
+    } finally {
+      save.disabled = false;
+    }
+  });
+
+  root.append(h('h1', {}, 'Settings'), form);
+}
