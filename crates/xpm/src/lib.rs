@@ -4,12 +4,36 @@
 //! * [`decode`]: a streaming decoder from XPM's XML to those values; it never holds a whole
 //!   response in memory, so a 50 MB client list costs a few kilobytes of buffer.
 //! * [`error`]: the failures a caller can act on (reauthorise, back off, report).
+//! * [`identity`]: Xero identity (OIDC discovery, PKCE login, code exchange, refresh, revocation).
+//! * [`XeroApi`]: the API host: `/connections`, and per-tenant [`PracticeClient`]s for Practice
+//!   Manager 3.1 that pace themselves inside Xero's rate limits, retry what is worth retrying and
+//!   decode responses while they download.
 //!
 //! This crate has no storage and no UI: the sync engine (`hownow-sync`) owns both.
 
+pub mod api;
+mod body;
+pub mod connections;
 pub mod decode;
 pub mod error;
+pub mod http;
+pub mod identity;
+mod limiter;
 pub mod model;
+pub mod practice;
+mod secret;
+pub mod token;
 
+pub use api::{ApiConfig, XeroApi, DEFAULT_API_BASE};
+pub use connections::{practice_manager_only, Connection, PRACTICE_MANAGER_TENANT_TYPE};
 pub use error::{DecodeError, RateLimitKind, XpmError};
+pub use http::{Fetched, HttpConfig, ResponseMeta, RetryPolicy};
+pub use identity::{
+    IdTokenClaims, Identity, IdentityConfig, IdentityEndpoints, PendingAuthorization, TokenSet,
+    DEFAULT_ISSUER, DEFAULT_SCOPES,
+};
+pub use limiter::RateLimits;
 pub use model::*;
+pub use practice::{format_modified_since, ClientStream, Page, PracticeClient, MAX_PAGE_SIZE};
+pub use secret::Secret;
+pub use token::{AccessTokenSource, StaticToken};

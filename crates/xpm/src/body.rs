@@ -1,0 +1,300 @@
+//! Decodes a response body while it downloads.
+//!
+//! The decoder is synchronous (`BufRead`), the body is an async byte stream. A pump task reads the
+//! body into a small bounded channel; a blocking thread reads that channel as a `BufRead`, runs
+//! the [`Decoder`], and sends items into a second bounded channel. Both channels are short, so
+//! memory stays a few chunks and a few records whatever the response size, the download never waits
+//! for the decoder unless the decoder is behind, and a caller that stops reading stops the download.
+
+use std::io::{self, BufRead, Read};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use tokio::sync::mpsc;
+
+use crate::decode::{Decoder, Item};
+use crate::limiter::Permit;
+use crate::{DecodeError, XpmError};
+
+/// Body chunks buffered between the download and the decoder (reqwest chunks are ~8–16 KiB).
+const CHUNK_BUFFER: usize = 16;
+/// Decoded records buffered between the decoder and the caller.
+const ITEM_BUFFER: usize = 64;
+
+/// The items of one response, in document order, as they are decoded.
+///
+/// Yields `Ok` items, then either ends (`None`) after a complete, well-formed document, or yields
+/// one `Err` and then ends. An interrupted download, a stalled body or a truncated document is
+/// always an `Err`, never a silent end.
+#[derive(Debug)]
+pub(crate) struct ItemStream {
+    items: mpsc::Receiver<Result<Item, XpmError>>,
+    peeked: Option<Result<Item, XpmError>>,
+    finished: bool,
+    bytes_received: Arc<AtomicU64>,
+}
+
+/// Starts downloading and decoding `response`. `permit` (the tenant's in-flight slot) is released
+/// when the body has been read to the end or abandoned.
+pub(crate) fn decode_body(
+    response: reqwest::Response,
+    permit: Option<Permit>,
+    idle_timeout: Duration,
+) -> ItemStream {
+    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_BUFFER);
+    let (item_tx, item_rx) = mpsc::channel(ITEM_BUFFER);
+    let bytes_received = Arc::new(AtomicU64::new(0));
+    let failure = Arc::new(Mutex::new(None));
+
+    tokio::spawn(pump(
+        response,
+        chunk_tx,
+        idle_timeout,
+        Arc::clone(&bytes_received),
+        permit,
+    ));
+    let reader = BodyReader {
+        chunks: chunk_rx,
+        current: Bytes::new(),
+        failure: Arc::clone(&failure),
+        failed: None,
+        finished: false,
+    };
+    tokio::task::spawn_blocking(move || decode_into(reader, failure, item_tx));
+
+    ItemStream {
+        items: item_rx,
+        peeked: None,
+        finished: false,
+        bytes_received,
+    }
+}
+
+impl ItemStream {
+    /// The next item, `None` at the end of a complete document or after an error was returned.
+    pub(crate) async fn next(&mut self) -> Option<Result<Item, XpmError>> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
+    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Item, XpmError>>> {
+        if let Some(item) = self.peeked.take() {
+            return Poll::Ready(Some(self.note(item)));
+        }
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        match self.items.poll_recv(cx) {
+            Poll::Ready(Some(item)) => Poll::Ready(Some(self.note(item))),
+            Poll::Ready(None) => {
+                self.finished = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn note(&mut self, item: Result<Item, XpmError>) -> Result<Item, XpmError> {
+        if item.is_err() {
+            self.finished = true;
+        }
+        item
+    }
+
+    /// Waits for the first item without consuming it: an error that happens before anything was
+    /// handed out is returned here, so the request can still be retried as a whole.
+    pub(crate) async fn wait_for_first(&mut self) -> Result<(), XpmError> {
+        match self.next().await {
+            Some(Err(e)) => Err(e),
+            Some(Ok(item)) => {
+                self.peeked = Some(Ok(item));
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Body bytes downloaded so far.
+    pub(crate) fn bytes_received(&self) -> u64 {
+        self.bytes_received.load(Ordering::Relaxed)
+    }
+
+    /// Drains the stream into a vector; any error fails the whole collection.
+    pub(crate) async fn collect(mut self) -> Result<(Vec<Item>, u64), XpmError> {
+        let mut items = Vec::new();
+        while let Some(item) = self.next().await {
+            items.push(item?);
+        }
+        Ok((items, self.bytes_received()))
+    }
+}
+
+impl futures_util::Stream for ItemStream {
+    type Item = Result<Item, XpmError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_item(cx)
+    }
+}
+
+/// Copies the body into the chunk channel. A stall longer than `idle_timeout` or a broken
+/// connection is sent as an error so the decoder side can report it.
+async fn pump(
+    mut response: reqwest::Response,
+    chunks: mpsc::Sender<Result<Bytes, XpmError>>,
+    idle_timeout: Duration,
+    bytes_received: Arc<AtomicU64>,
+    permit: Option<Permit>,
+) {
+    loop {
+        let next = tokio::time::timeout(idle_timeout, response.chunk()).await;
+        let message = match next {
+            Ok(Ok(Some(chunk))) => {
+                bytes_received.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Ok(chunk)
+            }
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => Err(XpmError::Transport(format!(
+                "the response body broke off after {} bytes: {}",
+                bytes_received.load(Ordering::Relaxed),
+                crate::http::error_chain(&e)
+            ))),
+            Err(_) => Err(XpmError::Timeout(format!(
+                "the response body stalled for {} s after {} bytes",
+                idle_timeout.as_secs_f32(),
+                bytes_received.load(Ordering::Relaxed)
+            ))),
+        };
+        let failed = message.is_err();
+        if chunks.send(message).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(permit);
+}
+
+/// Runs on a blocking thread: decodes until the end, an error, or the caller going away.
+fn decode_into(
+    reader: BodyReader,
+    transport_failure: Arc<Mutex<Option<XpmError>>>,
+    items: mpsc::Sender<Result<Item, XpmError>>,
+) {
+    let mut decoder = Decoder::new(reader);
+    loop {
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decoder.next_item()));
+        let message = match next {
+            Ok(Ok(Some(item))) => Ok(item),
+            // The decoder only ends after `</Response>`, but never let a download failure pass as
+            // a clean end.
+            Ok(Ok(None)) => match transport_failure.lock().expect("failure slot").take() {
+                Some(e) => Err(e),
+                None => return,
+            },
+            // A download failure reaches the decoder as an I/O error; report the download failure
+            // itself (timeout or transport), which says what really happened.
+            Ok(Err(e)) => Err(transport_failure
+                .lock()
+                .expect("failure slot")
+                .take()
+                .unwrap_or(e)),
+            Err(_) => Err(XpmError::Decode(DecodeError {
+                position: decoder.position(),
+                message: "the decoder failed unexpectedly (internal error)".to_string(),
+            })),
+        };
+        let failed = message.is_err();
+        if items.blocking_send(message).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The chunk channel seen as a blocking `BufRead`.
+struct BodyReader {
+    chunks: mpsc::Receiver<Result<Bytes, XpmError>>,
+    current: Bytes,
+    /// Where the real download error goes for [`decode_into`] to pick up.
+    failure: Arc<Mutex<Option<XpmError>>>,
+    /// The message of that error, repeated if the decoder reads again.
+    failed: Option<String>,
+    finished: bool,
+}
+
+impl BufRead for BodyReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.current.is_empty() && !self.finished {
+            if let Some(message) = &self.failed {
+                return Err(io::Error::other(message.clone()));
+            }
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => {
+                    self.failed = Some(e.to_string());
+                    *self.failure.lock().expect("failure slot") = Some(e);
+                }
+                None => self.finished = true,
+            }
+        }
+        Ok(&self.current)
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.current.advance(amount.min(self.current.len()));
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(messages: Vec<Result<&'static [u8], XpmError>>) -> (BodyReader, Arc<Mutex<Option<XpmError>>>) {
+        let (tx, rx) = mpsc::channel(messages.len().max(1));
+        for m in messages {
+            tx.try_send(m.map(Bytes::from_static)).unwrap();
+        }
+        let failure = Arc::new(Mutex::new(None));
+        let reader = BodyReader {
+            chunks: rx,
+            current: Bytes::new(),
+            failure: failure.clone(),
+            failed: None,
+            finished: false,
+        };
+        (reader, failure)
+    }
+
+    #[test]
+    fn reads_chunks_in_order_then_eof() {
+        let (mut r, _) = reader(vec![Ok(b"<Resp"), Ok(b""), Ok(b"onse/>")]);
+        let mut out = String::new();
+        r.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "<Response/>");
+    }
+
+    #[test]
+    fn a_download_error_is_an_io_error_and_is_kept() {
+        let (mut r, failure) = reader(vec![Ok(b"<Re"), Err(XpmError::Timeout("stalled".into()))]);
+        let mut out = Vec::new();
+        let err = r.read_to_end(&mut out).unwrap_err();
+        assert!(err.to_string().contains("stalled"));
+        assert_eq!(out, b"<Re");
+        assert!(r.fill_buf().is_err(), "the error repeats");
+        assert!(matches!(
+            failure.lock().unwrap().take(),
+            Some(XpmError::Timeout(_))
+        ));
+    }
+}

@@ -1,0 +1,440 @@
+//! Xero Practice Manager 3.1: clients, contacts and client groups of one tenant.
+//!
+//! Every request carries `Authorization: Bearer`, `xero-tenant-id` and `Accept: application/xml`,
+//! goes through the tenant's rate limiter, and is retried per [`crate::RetryPolicy`]. Answers are
+//! decoded as they download (see `body.rs`).
+
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use reqwest::header::ACCEPT;
+use time::{OffsetDateTime, UtcOffset};
+use url::Url;
+
+use crate::api::XeroApi;
+use crate::body::{decode_body, ItemStream};
+use crate::decode::Item;
+use crate::http::{self, with_retries, Fetched, ResponseMeta, TENANT_HEADER};
+use crate::limiter::{Permit, TenantLimiter};
+use crate::token::AccessTokenSource;
+use crate::{Client, Contact, Group, RateLimitKind, XpmError};
+
+/// Largest `pageSize` XPM accepts on its paged endpoints.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The Practice Manager API of one tenant. Cheap to clone; clones share the tenant's limiter.
+/// Made by [`XeroApi::practice`].
+#[derive(Clone)]
+pub struct PracticeClient {
+    inner: Arc<PracticeInner>,
+}
+
+struct PracticeInner {
+    api: XeroApi,
+    tenant_id: String,
+    tokens: Arc<dyn AccessTokenSource>,
+    limiter: Arc<TenantLimiter>,
+    /// `{api_base}/practicemanager/3.1`
+    base: Url,
+}
+
+impl std::fmt::Debug for PracticeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PracticeClient")
+            .field("tenant_id", &self.inner.tenant_id)
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One page of a paged endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The `pageToken` of the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// `modifiedsince` as XPM wants it: `yyyy-MM-ddTHH:mm:ss` in UTC (any offset is converted).
+pub fn format_modified_since(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    )
+}
+
+impl PracticeClient {
+    pub(crate) fn new(
+        api: XeroApi,
+        tenant_id: String,
+        tokens: Arc<dyn AccessTokenSource>,
+        limiter: Arc<TenantLimiter>,
+    ) -> Self {
+        let base = http::join_path(&api.inner.config.api_base, &["practicemanager", "3.1"])
+            .unwrap_or_else(|_| api.inner.config.api_base.clone());
+        PracticeClient {
+            inner: Arc::new(PracticeInner {
+                api,
+                tenant_id,
+                tokens,
+                limiter,
+                base,
+            }),
+        }
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        &self.inner.tenant_id
+    }
+
+    /// `client.api/list?detailed=true[&modifiedsince=…]`: every client (archived and deleted
+    /// included) with contacts, notes, groups and relationships, decoded while it downloads.
+    ///
+    /// Returns once the first client (or the end of an empty list) has arrived; failures up to that
+    /// point are retried like any request. After that the stream cannot be retried: an error is
+    /// yielded as its last item, and the caller must treat the run as incomplete.
+    pub async fn list_clients(
+        &self,
+        modified_since: Option<OffsetDateTime>,
+    ) -> Result<ClientStream, XpmError> {
+        let mut url = self.endpoint(&["client.api", "list"])?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("detailed", "true");
+            if let Some(at) = modified_since {
+                query.append_pair("modifiedsince", &format_modified_since(at));
+            }
+        }
+        let (items, meta) = with_retries(&self.config().retry, |attempt| {
+            let url = url.clone();
+            async move {
+                let (response, meta, permit) = self.send_once(url, attempt).await?;
+                let mut items = decode_body(response, Some(permit), self.config().http.idle_timeout);
+                items.wait_for_first().await?;
+                Ok((items, meta))
+            }
+        })
+        .await?;
+        Ok(ClientStream { items, meta })
+    }
+
+    /// One page of `client.api/paged-list` (non-archived, non-deleted clients without contacts,
+    /// notes, groups or relationships). `page_size` is 1 to [`MAX_PAGE_SIZE`].
+    pub async fn paged_clients(
+        &self,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<Fetched<Page<Client>>, XpmError> {
+        let url = self.paged_url(&["client.api", "paged-list"], page_size, page_token)?;
+        self.fetch_page(url, client_of).await
+    }
+
+    /// Every page of `client.api/paged-list`, following `pageToken` to the end. `meta` is the last
+    /// page's, with `bytes_received` summed over all pages.
+    pub async fn all_paged_clients(&self, page_size: u32) -> Result<Fetched<Vec<Client>>, XpmError> {
+        self.walk_pages(|token| async move { self.paged_clients(page_size, token.as_deref()).await })
+            .await
+    }
+
+    /// `client.api/get/{uuid}`: one detailed client.
+    pub async fn client(&self, uuid: &str) -> Result<Fetched<Client>, XpmError> {
+        let url = self.endpoint(&["client.api", "get", uuid])?;
+        self.fetch_one(url, client_of, "client").await
+    }
+
+    /// One page of `client.api/contacts`: non-deleted contacts, without their clients.
+    pub async fn contacts_page(
+        &self,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<Fetched<Page<Contact>>, XpmError> {
+        let url = self.paged_url(&["client.api", "contacts"], page_size, page_token)?;
+        self.fetch_page(url, contact_of).await
+    }
+
+    /// Every page of `client.api/contacts`. `meta` is the last page's, with `bytes_received`
+    /// summed over all pages. For bounded memory on huge practices, loop over
+    /// [`Self::contacts_page`] instead.
+    pub async fn all_contacts(&self, page_size: u32) -> Result<Fetched<Vec<Contact>>, XpmError> {
+        self.walk_pages(|token| async move { self.contacts_page(page_size, token.as_deref()).await })
+            .await
+    }
+
+    /// `client.api/contact/{uuid}[?clientUuid=…]`: one contact; `is_primary` and `position`
+    /// describe its link to `client_uuid` and are only present when it is given.
+    pub async fn contact(&self, uuid: &str, client_uuid: Option<&str>) -> Result<Fetched<Contact>, XpmError> {
+        let mut url = self.endpoint(&["client.api", "contact", uuid])?;
+        if let Some(client_uuid) = client_uuid {
+            url.query_pairs_mut().append_pair("clientUuid", client_uuid);
+        }
+        self.fetch_one(url, contact_of, "contact").await
+    }
+
+    /// `clientgroup.api/list`: every client group (without members).
+    pub async fn groups(&self) -> Result<Fetched<Vec<Group>>, XpmError> {
+        let url = self.endpoint(&["clientgroup.api", "list"])?;
+        let (items, meta) = self.fetch_items(url).await?;
+        Ok(Fetched {
+            value: items.into_iter().filter_map(group_of).collect(),
+            meta,
+        })
+    }
+
+    /// `clientgroup.api/get/{uuid}`: one group with its member clients.
+    pub async fn group(&self, uuid: &str) -> Result<Fetched<Group>, XpmError> {
+        let url = self.endpoint(&["clientgroup.api", "get", uuid])?;
+        self.fetch_one(url, group_of, "group").await
+    }
+
+    fn config(&self) -> &crate::ApiConfig {
+        &self.inner.api.inner.config
+    }
+
+    fn endpoint(&self, segments: &[&str]) -> Result<Url, XpmError> {
+        http::join_path(&self.inner.base, segments)
+    }
+
+    fn paged_url(
+        &self,
+        segments: &[&str],
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<Url, XpmError> {
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(XpmError::Config(format!(
+                "pageSize must be 1 to {MAX_PAGE_SIZE}, not {page_size}"
+            )));
+        }
+        let mut url = self.endpoint(segments)?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("pageSize", &page_size.to_string());
+            if let Some(token) = page_token {
+                query.append_pair("pageToken", token);
+            }
+        }
+        Ok(url)
+    }
+
+    /// One try: waits for the limiter, sends, and classifies the status. The permit comes back so
+    /// the slot stays taken while the body downloads.
+    async fn send_once(
+        &self,
+        url: Url,
+        attempt: u32,
+    ) -> Result<(reqwest::Response, ResponseMeta, Permit), XpmError> {
+        let config = self.config();
+        let permit = self.inner.limiter.acquire().await;
+        // Asked after the limiter wait, so a request that queued for long still gets a fresh token.
+        let token = self.inner.tokens.access_token().await?;
+        let path = url.path().to_string();
+        let request = self
+            .inner
+            .api
+            .inner
+            .http
+            .get(url)
+            .bearer_auth(token.expose())
+            .header(TENANT_HEADER, &self.inner.tenant_id)
+            .header(ACCEPT, "application/xml");
+        let response = http::send(request, config.http.response_timeout, &path).await?;
+        let meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
+        tracing::debug!(path = %path, status = meta.status, attempt, min_left = ?meta.min_limit_remaining, day_left = ?meta.day_limit_remaining, "XPM response");
+        self.inner.limiter.observe(meta.min_limit_remaining);
+        match http::check_status(response, config.http.idle_timeout).await {
+            Ok(response) => Ok((response, meta, permit)),
+            Err(error) => {
+                if let XpmError::RateLimited {
+                    kind: RateLimitKind::Minute,
+                    retry_after,
+                } = &error
+                {
+                    let pause = retry_after
+                        .unwrap_or(config.rate_limits.window)
+                        .min(config.retry.max_rate_limit_wait);
+                    self.inner.limiter.pause_for(pause);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Downloads and decodes a whole (small) response; a failure anywhere in it retries the
+    /// request, since nothing was handed out yet.
+    async fn fetch_items(&self, url: Url) -> Result<(Vec<Item>, ResponseMeta), XpmError> {
+        with_retries(&self.config().retry, |attempt| {
+            let url = url.clone();
+            async move {
+                let (response, mut meta, permit) = self.send_once(url, attempt).await?;
+                let (items, bytes) = decode_body(response, Some(permit), self.config().http.idle_timeout)
+                    .collect()
+                    .await?;
+                meta.bytes_received = bytes;
+                Ok((items, meta))
+            }
+        })
+        .await
+    }
+
+    async fn fetch_one<T>(
+        &self,
+        url: Url,
+        pick: fn(Item) -> Option<T>,
+        what: &str,
+    ) -> Result<Fetched<T>, XpmError> {
+        let (items, meta) = self.fetch_items(url).await?;
+        match items.into_iter().find_map(pick) {
+            Some(value) => Ok(Fetched { value, meta }),
+            None => Err(XpmError::Api {
+                description: format!("Xero Practice Manager answered OK but sent no {what}"),
+            }),
+        }
+    }
+
+    async fn fetch_page<T>(
+        &self,
+        url: Url,
+        pick: fn(Item) -> Option<T>,
+    ) -> Result<Fetched<Page<T>>, XpmError> {
+        let (items, meta) = self.fetch_items(url).await?;
+        let mut page = Page {
+            items: Vec::new(),
+            next_page_token: None,
+        };
+        for item in items {
+            match item {
+                Item::Pagination(p) => page.next_page_token = p.next_page_token(),
+                other => page.items.extend(pick(other)),
+            }
+        }
+        Ok(Fetched { value: page, meta })
+    }
+
+    /// Follows `next_page_token` until a page has none. A token seen twice means XPM is looping
+    /// (it has ignored paging parameters before); that is an error, not an endless walk.
+    async fn walk_pages<T, F, Fut>(&self, mut fetch: F) -> Result<Fetched<Vec<T>>, XpmError>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<Fetched<Page<T>>, XpmError>>,
+    {
+        let mut all = Vec::new();
+        let mut seen = HashSet::new();
+        let mut token = None;
+        let mut bytes = 0;
+        loop {
+            let Fetched {
+                value: page,
+                mut meta,
+            } = fetch(token.take()).await?;
+            bytes += meta.bytes_received;
+            all.extend(page.items);
+            match page.next_page_token {
+                Some(next) if !seen.insert(next.clone()) => {
+                    return Err(XpmError::Api {
+                        description: format!(
+                            "Xero Practice Manager returned page token `{next}` twice; stopped paging"
+                        ),
+                    })
+                }
+                Some(next) => token = Some(next),
+                None => {
+                    meta.bytes_received = bytes;
+                    return Ok(Fetched { value: all, meta });
+                }
+            }
+        }
+    }
+}
+
+fn client_of(item: Item) -> Option<Client> {
+    match item {
+        Item::Client(c) => Some(*c),
+        _ => None,
+    }
+}
+
+fn contact_of(item: Item) -> Option<Contact> {
+    match item {
+        Item::Contact(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn group_of(item: Item) -> Option<Group> {
+    match item {
+        Item::Group(g) => Some(g),
+        _ => None,
+    }
+}
+
+/// The clients of `client.api/list`, one at a time as they are decoded.
+///
+/// Ends with `None` only after a complete, well-formed response; any failure (broken or stalled
+/// download, truncated or malformed XML, an `ERROR` envelope) is yielded as an `Err`, after which
+/// the stream ends. Dropping the stream cancels the download. Also a `futures::Stream`.
+#[derive(Debug)]
+pub struct ClientStream {
+    items: ItemStream,
+    meta: ResponseMeta,
+}
+
+impl ClientStream {
+    /// The response's metadata, with `bytes_received` counted so far.
+    pub fn meta(&self) -> ResponseMeta {
+        ResponseMeta {
+            bytes_received: self.items.bytes_received(),
+            ..self.meta.clone()
+        }
+    }
+
+    /// The next client; `None` at the end of the list (or after an error was returned).
+    pub async fn next_client(&mut self) -> Option<Result<Client, XpmError>> {
+        std::future::poll_fn(|cx| self.poll_client(cx)).await
+    }
+
+    fn poll_client(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Client, XpmError>>> {
+        loop {
+            match self.items.poll_item(cx) {
+                Poll::Ready(Some(Ok(Item::Client(client)))) => return Poll::Ready(Some(Ok(*client))),
+                Poll::Ready(Some(Ok(_))) => continue,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl futures_util::Stream for ClientStream {
+    type Item = Result<Client, XpmError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_client(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn modified_since_is_utc_without_zone() {
+        assert_eq!(
+            format_modified_since(datetime!(2024-03-01 09:30:15 +13:00)),
+            "2024-02-29T20:30:15"
+        );
+        assert_eq!(
+            format_modified_since(datetime!(2024-12-31 23:59:59.999 -05:00)),
+            "2025-01-01T04:59:59"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! Where the Practice Manager client gets its access token, once per request.
+//!
+//! Access tokens live 30 minutes and a full sync can take longer, so the client asks for the
+//! current token before every request instead of holding one. The sync engine owns refresh and
+//! storage and implements [`AccessTokenSource`] over them; tests use [`StaticToken`].
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+use crate::{Secret, XpmError};
+
+/// Supplies a valid access token for the next request.
+///
+/// Implementations should refresh ahead of expiry (Xero answers 401 `TokenExpired` otherwise, which
+/// the client reports as [`XpmError::NeedsReauth`]). The trait is object safe so a client can hold
+/// `Arc<dyn AccessTokenSource>`; any `Fn() -> impl Future<Output = Result<Secret, XpmError>>`
+/// closure implements it too.
+pub trait AccessTokenSource: Send + Sync {
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret, XpmError>>;
+}
+
+/// A fixed token: for tests, one-off CLI calls and the wizard's first requests right after login.
+#[derive(Debug, Clone)]
+pub struct StaticToken(pub Secret);
+
+impl StaticToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        StaticToken(Secret::new(token))
+    }
+}
+
+impl AccessTokenSource for StaticToken {
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret, XpmError>> {
+        let token = self.0.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+impl<F, Fut> AccessTokenSource for F
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Secret, XpmError>> + Send + 'static,
+{
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret, XpmError>> {
+        Box::pin(self())
+    }
+}
