@@ -1,0 +1,230 @@
+//! Xero's API budgets: per tenant a rolling minute and a day, and app-wide a rolling minute.
+//! Every XPM answer reports what is left; a call over budget gets 429 with the problem and how
+//! long to wait.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::switches::XERO_APP_MINUTE_LIMIT;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// Which budget a refused call broke (`X-Rate-Limit-Problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitProblem {
+    Minute,
+    Day,
+}
+
+impl LimitProblem {
+    pub fn as_header(self) -> &'static str {
+        match self {
+            LimitProblem::Minute => "minute",
+            LimitProblem::Day => "day",
+        }
+    }
+}
+
+/// What a call may report in `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and
+/// `X-AppMinLimit-Remaining`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remaining {
+    pub minute: u32,
+    pub day: u32,
+    pub app_minute: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed(Remaining),
+    Refused {
+        problem: LimitProblem,
+        retry_after: Duration,
+        remaining: Remaining,
+    },
+}
+
+#[derive(Debug, Default)]
+struct TenantBudget {
+    minute: VecDeque<Instant>,
+    day_started: Option<Instant>,
+    day_count: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    state: Mutex<LimiterState>,
+}
+
+#[derive(Debug, Default)]
+struct LimiterState {
+    tenants: HashMap<String, TenantBudget>,
+    app_minute: VecDeque<Instant>,
+}
+
+fn expire(window: &mut VecDeque<Instant>, now: Instant) {
+    while window.front().is_some_and(|t| now.duration_since(*t) >= MINUTE) {
+        window.pop_front();
+    }
+}
+
+/// Seconds to wait, rounded up, never zero (a client that waits `Retry-After` must succeed).
+fn wait_until(deadline: Instant, now: Instant) -> Duration {
+    let secs = deadline
+        .saturating_duration_since(now)
+        .as_secs_f64()
+        .ceil()
+        .max(1.0);
+    Duration::from_secs(secs as u64)
+}
+
+impl RateLimiter {
+    /// Counts a call for `tenant` unless a budget is spent. A `None` limit never refuses, and
+    /// its header reports `u32::MAX` left.
+    pub fn check(
+        &self,
+        tenant: &str,
+        minute_limit: Option<u32>,
+        day_limit: Option<u32>,
+        now: Instant,
+    ) -> Decision {
+        let mut state = self.state.lock().expect("rate limiter lock");
+        let LimiterState { tenants, app_minute } = &mut *state;
+        expire(app_minute, now);
+        let budget = tenants.entry(tenant.to_string()).or_default();
+        expire(&mut budget.minute, now);
+        if budget
+            .day_started
+            .is_some_and(|start| now.duration_since(start) >= DAY)
+        {
+            budget.day_started = None;
+            budget.day_count = 0;
+        }
+        let minute_cap = minute_limit.unwrap_or(u32::MAX);
+        let day_cap = day_limit.unwrap_or(u32::MAX);
+        let remaining = |budget: &TenantBudget, app: &VecDeque<Instant>| Remaining {
+            minute: minute_limit.map_or(u32::MAX, |l| l.saturating_sub(budget.minute.len() as u32)),
+            day: day_limit.map_or(u32::MAX, |l| l.saturating_sub(budget.day_count)),
+            app_minute: XERO_APP_MINUTE_LIMIT.saturating_sub(app.len() as u32),
+        };
+        if budget.day_count >= day_cap {
+            let start = budget.day_started.unwrap_or(now);
+            return Decision::Refused {
+                problem: LimitProblem::Day,
+                retry_after: wait_until(start + DAY, now),
+                remaining: remaining(budget, app_minute),
+            };
+        }
+        if budget.minute.len() as u64 >= u64::from(minute_cap) {
+            let oldest = budget.minute.front().copied().unwrap_or(now);
+            return Decision::Refused {
+                problem: LimitProblem::Minute,
+                retry_after: wait_until(oldest + MINUTE, now),
+                remaining: remaining(budget, app_minute),
+            };
+        }
+        if app_minute.len() as u32 >= XERO_APP_MINUTE_LIMIT {
+            let oldest = app_minute.front().copied().unwrap_or(now);
+            return Decision::Refused {
+                problem: LimitProblem::Minute,
+                retry_after: wait_until(oldest + MINUTE, now),
+                remaining: remaining(budget, app_minute),
+            };
+        }
+        budget.minute.push_back(now);
+        budget.day_started.get_or_insert(now);
+        budget.day_count += 1;
+        app_minute.push_back(now);
+        Decision::Allowed(remaining(budget, app_minute))
+    }
+
+    /// Forgets every call counted so far (when the limits are changed).
+    pub fn reset(&self) {
+        *self.state.lock().expect("rate limiter lock") = LimiterState::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minute_budget_refuses_then_recovers() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        for i in 0..3 {
+            match limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(i)) {
+                Decision::Allowed(r) => assert_eq!(r.minute, 2 - i as u32),
+                other => panic!("{other:?}"),
+            }
+        }
+        match limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(10)) {
+            Decision::Refused {
+                problem, retry_after, ..
+            } => {
+                assert_eq!(problem, LimitProblem::Minute);
+                assert_eq!(retry_after, Duration::from_secs(50));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another tenant has its own budget.
+        assert!(matches!(
+            limiter.check("u", Some(3), Some(100), t0),
+            Decision::Allowed(_)
+        ));
+        // The oldest call leaves the window after 60 s.
+        assert!(matches!(
+            limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(60)),
+            Decision::Allowed(_)
+        ));
+    }
+
+    #[test]
+    fn day_budget_refuses_for_the_rest_of_the_day() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        assert!(matches!(
+            limiter.check("t", None, Some(2), t0),
+            Decision::Allowed(_)
+        ));
+        match limiter.check("t", None, Some(2), t0 + Duration::from_secs(1)) {
+            Decision::Allowed(r) => assert_eq!(r.day, 0),
+            other => panic!("{other:?}"),
+        }
+        match limiter.check("t", None, Some(2), t0 + Duration::from_secs(100)) {
+            Decision::Refused {
+                problem, retry_after, ..
+            } => {
+                assert_eq!(problem, LimitProblem::Day);
+                assert_eq!(retry_after, Duration::from_secs(86_300));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            limiter.check("t", None, Some(2), t0 + DAY),
+            Decision::Allowed(_)
+        ));
+    }
+
+    #[test]
+    fn refused_calls_do_not_count() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        assert!(matches!(
+            limiter.check("t", Some(1), None, t0),
+            Decision::Allowed(_)
+        ));
+        for _ in 0..5 {
+            assert!(matches!(
+                limiter.check("t", Some(1), None, t0),
+                Decision::Refused { .. }
+            ));
+        }
+        assert!(matches!(
+            limiter.check("t", Some(1), None, t0 + MINUTE),
+            Decision::Allowed(_)
+        ));
+    }
+}
