@@ -2,85 +2,21 @@
 //! and the login/consent pages), the token endpoint's PKCE and refresh rules, revocation,
 //! connections, the gateway check and the bounce page.
 
-use std::sync::Arc;
+mod identity_support;
+
 use std::time::Duration;
 
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hownow_sandbox::identity::{Identity, IdentityConfig, ManualClock};
+use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::{self, TenantKind, DEMO_ORGANISATION, DEMO_PRACTICE, SECOND_PRACTICE, USERS};
+use identity_support::{auto_consent, hidden_input, param, redirect_query, start, Pkce, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 const CLIENT: &str = "hownow-admin-test";
 const SCOPE: &str = "openid profile email offline_access practicemanager.client.read";
-
-struct Server {
-    base: String,
-    identity: Identity,
-    clock: Arc<ManualClock>,
-    http: reqwest::Client,
-}
-
-/// A verifier/challenge pair as a client makes them.
-struct Pkce {
-    verifier: String,
-    challenge: String,
-}
-
-impl Pkce {
-    fn new(seed: &str) -> Self {
-        let verifier = format!("{seed}-{}", "v".repeat(50));
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Pkce { verifier, challenge }
-    }
-}
-
-/// Serves the identity router plus a stand-in API route that runs the gateway check, so the
-/// check's HTTP answer is tested as the practice half will serve it.
-async fn start(config: IdentityConfig) -> Server {
-    let clock = Arc::new(ManualClock::starting_now());
-    let identity = Identity::with_clock(config, clock.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    identity.set_public_base(&base);
-    let gatekeeper = identity.clone();
-    let api = axum::Router::new().route(
-        "/practicemanager/3.1/client.api/list",
-        get(move |headers: HeaderMap| async move {
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            match gatekeeper.check_api_access(header("authorization"), header("xero-tenant-id")) {
-                Ok(()) => "<Response><Status>OK</Status></Response>".into_response(),
-                Err(rejection) => rejection.into_response(),
-            }
-        }),
-    );
-    let app = identity.router().merge(api);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    Server {
-        base,
-        identity,
-        clock,
-        http,
-    }
-}
-
-fn auto_consent() -> IdentityConfig {
-    IdentityConfig {
-        auto_consent: true,
-        ..IdentityConfig::default()
-    }
-}
 
 impl Server {
     fn redirect_uri(&self) -> String {
@@ -188,28 +124,6 @@ impl Server {
     }
 }
 
-/// The query of a redirect that must go to `redirect_uri`.
-fn redirect_query(response: &reqwest::Response, redirect_uri: &str) -> Vec<(String, String)> {
-    let location = response.headers()["location"].to_str().unwrap();
-    let url = Url::parse(location).unwrap();
-    let target = Url::parse(redirect_uri).unwrap();
-    assert_eq!(
-        (url.scheme(), url.host_str(), url.port(), url.path()),
-        (target.scheme(), target.host_str(), target.port(), target.path())
-    );
-    url.query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn param(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no {name} in {pairs:?}"))
-}
-
 fn has_param(pairs: &[(String, String)], name: &str) -> bool {
     pairs.iter().any(|(k, _)| k == name)
 }
@@ -220,16 +134,6 @@ fn jwt_claims(token: &str) -> Value {
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
     assert_eq!(header["alg"], "HS256");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
-}
-
-/// The value of the first `name="…" value="…"` hidden input in a page.
-fn hidden_input(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} input in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 fn str_field<'a>(value: &'a Value, name: &str) -> &'a str {
