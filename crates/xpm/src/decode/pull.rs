@@ -32,7 +32,9 @@ pub(crate) struct Pull<R: BufRead> {
     buf: Vec<u8>,
     /// Local name of the element of the last `Open`/`Empty` token.
     pub(crate) name: Vec<u8>,
-    /// Text gathered by [`Pull::leaf_text`].
+    /// Escaped text gathered by [`Pull::leaf_text`].
+    raw: Vec<u8>,
+    /// Text decoded by [`Pull::leaf_text`] when it needed decoding.
     text: String,
     /// Offset of the start of the last token, for error messages.
     token_start: u64,
@@ -55,6 +57,7 @@ impl<R: BufRead> Pull<R> {
             reader,
             buf: Vec::with_capacity(4096),
             name: Vec::with_capacity(64),
+            raw: Vec::with_capacity(256),
             text: String::with_capacity(256),
             token_start: 0,
         }
@@ -151,43 +154,66 @@ impl<R: BufRead> Pull<R> {
     /// returns it with XML's line-end normalisation applied and escapes resolved. Elements nested
     /// inside (which XPM does not send in a value) are skipped with their content.
     pub(crate) fn leaf_text(&mut self) -> Result<&str, XpmError> {
+        // The escaped bytes of the text pieces are gathered in `raw` and validated and unescaped
+        // once at the end tag, usually without a copy. Only a CDATA section, whose content must
+        // not be unescaped, makes the pieces be decoded into `text` one by one.
+        self.raw.clear();
         self.text.clear();
+        let mut decoded = false;
         let mut nested = 0usize;
         loop {
             self.buf.clear();
             match self.reader.read_event_into(&mut self.buf) {
-                Ok(Event::Text(t)) => {
-                    if nested == 0 {
-                        if let Err(message) = push_unescaped(&mut self.text, &t) {
+                Ok(Event::Text(t)) if nested == 0 => {
+                    if !decoded {
+                        self.raw.extend_from_slice(&t);
+                    } else if let Err(message) = push_unescaped(&mut self.text, &t) {
+                        let at = self.reader.buffer_position();
+                        return Err(self.error(at, message));
+                    }
+                }
+                Ok(Event::CData(c)) if nested == 0 => {
+                    if !decoded {
+                        decoded = true;
+                        if let Err(message) = push_unescaped(&mut self.text, &self.raw) {
                             let at = self.reader.buffer_position();
                             return Err(self.error(at, message));
                         }
                     }
-                }
-                Ok(Event::CData(c)) => {
-                    if nested == 0 {
-                        match std::str::from_utf8(&c) {
-                            Ok(s) => push_normalised(&mut self.text, s),
-                            Err(_) => {
-                                let at = self.reader.buffer_position();
-                                return Err(self.error(at, "CDATA section is not valid UTF-8"));
-                            }
+                    match std::str::from_utf8(&c) {
+                        Ok(s) => push_normalised(&mut self.text, s),
+                        Err(_) => {
+                            let at = self.reader.buffer_position();
+                            return Err(self.error(at, "CDATA section is not valid UTF-8"));
                         }
                     }
                 }
                 Ok(Event::Start(_)) => nested += 1,
                 Ok(Event::End(_)) => {
                     if nested == 0 {
-                        return Ok(&self.text);
+                        break;
                     }
                     nested -= 1;
                 }
-                Ok(Event::Empty(_) | Event::Comment(_) | Event::PI(_) | Event::Decl(_)) => {}
                 Ok(Event::DocType(_)) => return Err(self.doctype_refused()),
                 Ok(Event::Eof) => return Err(self.truncated_here()),
+                Ok(_) => {}
                 Err(e) => return Err(self.xml_error(e)),
             }
         }
+        if decoded {
+            return Ok(&self.text);
+        }
+        let Ok(plain) = std::str::from_utf8(&self.raw) else {
+            return Err(self.error(self.token_start, "text is not valid UTF-8"));
+        };
+        if !plain.bytes().any(|b| b == b'&' || b == b'\r') {
+            return Ok(plain);
+        }
+        if let Err(message) = push_unescaped(&mut self.text, &self.raw) {
+            return Err(self.error(self.token_start, message));
+        }
+        Ok(&self.text)
     }
 
     /// Reads an element that may hold either text or child elements with text (integrations
