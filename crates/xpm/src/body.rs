@@ -1,27 +1,29 @@
 //! Decodes a response body while it downloads.
 //!
 //! The decoder is synchronous (`BufRead`), the body is an async byte stream. A pump task reads the
-//! body into a small bounded channel; a blocking thread reads that channel as a `BufRead`, runs
-//! the [`Decoder`], and sends items into a second bounded channel. Both channels are short, so
-//! memory stays a few chunks and a few records whatever the response size, the download never waits
-//! for the decoder unless the decoder is behind, and a caller that stops reading stops the download.
+//! body into a channel bounded by bytes; a blocking thread reads that channel as a `BufRead`, runs
+//! the [`Decoder`], and sends items into a second, short channel. So memory stays about
+//! [`BODY_BUFFER_BYTES`] plus a few records whatever the response size, the download only waits for
+//! the decoder when the decoder is behind, and a caller that stops reading stops the download.
 
 use std::io::{self, BufRead, Read};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::decode::{Decoder, Item};
 use crate::limiter::Permit;
 use crate::{DecodeError, XpmError};
 
-/// Body chunks buffered between the download and the decoder (reqwest chunks are ~8–16 KiB).
-const CHUNK_BUFFER: usize = 16;
+/// Body bytes buffered between the download and the decoder. Bounded by bytes, not chunks:
+/// hyper's adaptive reads hand out chunks from a few KiB up to ~400 KiB.
+const BODY_BUFFER_BYTES: usize = 1024 * 1024;
+/// Slots in the chunk channel; [`BODY_BUFFER_BYTES`] is the real bound.
+const CHUNK_SLOTS: usize = 64;
 /// Decoded records buffered between the decoder and the caller.
 const ITEM_BUFFER: usize = 64;
 
@@ -45,7 +47,7 @@ pub(crate) fn decode_body(
     permit: Option<Permit>,
     idle_timeout: Duration,
 ) -> ItemStream {
-    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_BUFFER);
+    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_SLOTS);
     let (item_tx, item_rx) = mpsc::channel(ITEM_BUFFER);
     let bytes_received = Arc::new(AtomicU64::new(0));
     let failure = Arc::new(Mutex::new(None));
@@ -60,6 +62,7 @@ pub(crate) fn decode_body(
     let reader = BodyReader {
         chunks: chunk_rx,
         current: Bytes::new(),
+        current_budget: None,
         failure: Arc::clone(&failure),
         failed: None,
         finished: false,
@@ -132,29 +135,27 @@ impl ItemStream {
     }
 }
 
-impl futures_util::Stream for ItemStream {
-    type Item = Result<Item, XpmError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_item(cx)
-    }
-}
-
 /// Copies the body into the chunk channel. A stall longer than `idle_timeout` or a broken
 /// connection is sent as an error so the decoder side can report it.
 async fn pump(
     mut response: reqwest::Response,
-    chunks: mpsc::Sender<Result<Bytes, XpmError>>,
+    chunks: mpsc::Sender<Result<Chunk, XpmError>>,
     idle_timeout: Duration,
     bytes_received: Arc<AtomicU64>,
     permit: Option<Permit>,
 ) {
+    let budget = Arc::new(Semaphore::new(BODY_BUFFER_BYTES));
     loop {
         let next = tokio::time::timeout(idle_timeout, response.chunk()).await;
         let message = match next {
-            Ok(Ok(Some(chunk))) => {
-                bytes_received.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                Ok(chunk)
+            Ok(Ok(Some(bytes))) => {
+                bytes_received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                let cost = bytes.len().clamp(1, BODY_BUFFER_BYTES) as u32;
+                let budget = Arc::clone(&budget)
+                    .acquire_many_owned(cost)
+                    .await
+                    .expect("the budget semaphore is never closed");
+                Ok(Chunk { bytes, budget })
             }
             Ok(Ok(None)) => break,
             Ok(Err(e)) => Err(XpmError::Transport(format!(
@@ -212,10 +213,17 @@ fn decode_into(
     }
 }
 
+/// A piece of body with its share of the byte budget, given back when the decoder is done with it.
+struct Chunk {
+    bytes: Bytes,
+    budget: OwnedSemaphorePermit,
+}
+
 /// The chunk channel seen as a blocking `BufRead`.
 struct BodyReader {
-    chunks: mpsc::Receiver<Result<Bytes, XpmError>>,
+    chunks: mpsc::Receiver<Result<Chunk, XpmError>>,
     current: Bytes,
+    current_budget: Option<OwnedSemaphorePermit>,
     /// Where the real download error goes for [`decode_into`] to pick up.
     failure: Arc<Mutex<Option<XpmError>>>,
     /// The message of that error, repeated if the decoder reads again.
@@ -230,7 +238,10 @@ impl BufRead for BodyReader {
                 return Err(io::Error::other(message.clone()));
             }
             match self.chunks.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
+                Some(Ok(chunk)) => {
+                    self.current = chunk.bytes;
+                    self.current_budget = Some(chunk.budget);
+                }
                 Some(Err(e)) => {
                     self.failed = Some(e.to_string());
                     *self.failure.lock().expect("failure slot") = Some(e);
@@ -243,6 +254,9 @@ impl BufRead for BodyReader {
 
     fn consume(&mut self, amount: usize) {
         self.current.advance(amount.min(self.current.len()));
+        if self.current.is_empty() {
+            self.current_budget = None;
+        }
     }
 }
 
@@ -262,13 +276,19 @@ mod tests {
 
     fn reader(messages: Vec<Result<&'static [u8], XpmError>>) -> (BodyReader, Arc<Mutex<Option<XpmError>>>) {
         let (tx, rx) = mpsc::channel(messages.len().max(1));
+        let budget = Arc::new(Semaphore::new(1024));
         for m in messages {
-            tx.try_send(m.map(Bytes::from_static)).unwrap();
+            let chunk = m.map(|b| Chunk {
+                bytes: Bytes::from_static(b),
+                budget: Arc::clone(&budget).try_acquire_many_owned(1).unwrap(),
+            });
+            tx.try_send(chunk).unwrap();
         }
         let failure = Arc::new(Mutex::new(None));
         let reader = BodyReader {
             chunks: rx,
             current: Bytes::new(),
+            current_budget: None,
             failure: failure.clone(),
             failed: None,
             finished: false,

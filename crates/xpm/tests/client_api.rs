@@ -456,3 +456,53 @@ async fn the_token_source_is_asked_before_every_request() {
     client.groups().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn clients_arrive_while_the_body_is_still_downloading() {
+    let full = many_clients_response(40);
+    let at = full.find("<Client><UUID>uuid-20</UUID>").unwrap();
+    let (head, rest) = full.split_at(at);
+    let (base, _) = raw_server(vec![RawResponse::xml(
+        Some(full.len()),
+        vec![head, rest],
+        std::time::Duration::from_millis(1500),
+    )])
+    .await;
+    let started = std::time::Instant::now();
+    let mut stream = practice(&base).list_clients(None).await.unwrap();
+    for _ in 0..20 {
+        stream.next_client().await.unwrap().unwrap();
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1200),
+        "the first half was decoded before the second half was sent"
+    );
+    let mut rest_count = 0;
+    while let Some(client) = stream.next_client().await {
+        client.unwrap();
+        rest_count += 1;
+    }
+    assert_eq!(rest_count, 20);
+    assert_eq!(stream.meta().bytes_received, full.len() as u64);
+}
+
+#[tokio::test]
+async fn a_stream_that_is_not_read_does_not_download_everything() {
+    let server = MockServer::start().await;
+    let body = many_clients_response(40_000);
+    pm_get("client.api/list")
+        .respond_with(xml(body.clone()))
+        .mount(&server)
+        .await;
+    let mut stream = practice(&server.uri()).list_clients(None).await.unwrap();
+    stream.next_client().await.unwrap().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let buffered = stream.meta().bytes_received;
+    // About 1 MiB of body buffer, one chunk waiting for room, and a few decoded clients; the
+    // 10 MB body must not all have been pulled in.
+    assert!(
+        buffered < 2 * 1024 * 1024,
+        "downloaded {buffered} of {} bytes while nobody read",
+        body.len()
+    );
+}
