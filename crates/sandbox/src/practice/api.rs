@@ -377,7 +377,7 @@ async fn client_get(Extension(call): Extension<Call>, Path(uuid): Path<String>) 
         return xml_error("Invalid client identifier");
     };
     single("Get", call.switches.malformed_xml, |out| {
-        xml::write_client(out, 1, data, client, ClientShape::Detailed)
+        xml::write_client(out, 1, data, client, ClientShape::Single)
     })
 }
 

@@ -18,9 +18,12 @@ pub(crate) enum ClientShape {
     Paged,
     /// `client.api/list` without `detailed`: adds the contacts.
     Light,
-    /// `client.api/list?detailed=true` and `get/{uuid}`: adds notes, groups, relationships and
-    /// the practice-management (tax) fields.
+    /// `client.api/list?detailed=true`: adds notes, groups, relationships and the
+    /// practice-management (tax) fields.
     Detailed,
+    /// `client.api/get/{uuid}`: detailed, with `<WebUrl>` beside the client rather than in it,
+    /// as Xero's documented example has it.
+    Single,
 }
 
 /// How absent values are written for one record.
@@ -246,7 +249,7 @@ pub(crate) fn write_client(
     w.empty = EmptyStyle::for_record(&client.uuid);
     let d = &client.details;
     // Element order varies between XPM's endpoints and versions; some clients get the code early.
-    let code_first = w_variant(&client.uuid);
+    let code_first = code_comes_first(&client.uuid);
     w.open("Client");
     w.text("UUID", &client.uuid);
     w.text("Name", &d.name);
@@ -313,17 +316,22 @@ pub(crate) fn write_client(
         }
         None => w.empty_element("BillingClient"),
     }
-    if shape == ClientShape::Detailed {
+    if matches!(shape, ClientShape::Detailed | ClientShape::Single) {
         write_detail(&mut w, data, client);
     }
     if !code_first {
         w.opt("ClientCode", d.client_code.as_deref());
     }
-    w.opt("WebUrl", d.web_url.as_deref());
-    w.close("Client");
+    if shape == ClientShape::Single {
+        w.close("Client");
+        w.opt("WebUrl", d.web_url.as_deref());
+    } else {
+        w.opt("WebUrl", d.web_url.as_deref());
+        w.close("Client");
+    }
 }
 
-fn w_variant(uuid: &str) -> bool {
+fn code_comes_first(uuid: &str) -> bool {
     uuid.as_bytes().last().is_some_and(|b| *b % 5 == 0)
 }
 

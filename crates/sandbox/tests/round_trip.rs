@@ -1,0 +1,282 @@
+//! The XML the sandbox serves decodes with the product's decoder (`hownow_xpm::decode`, what
+//! `hownow xpm decode` runs) into exactly the sandbox's own records: no value lost, changed or
+//! invented, whichever endpoint wrote it.
+
+mod common;
+
+use common::start_with;
+use hownow_sandbox::practice::{Client, Contact, ContactLink, PracticeData};
+use hownow_sandbox::tenants::DEMO_PRACTICE;
+use hownow_xpm as xpm;
+use xpm::XpmDate;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Paged,
+    Light,
+    Detailed,
+}
+
+fn date(d: Option<time::Date>) -> Option<XpmDate> {
+    d.map(|d| XpmDate::DateTime(d.midnight()))
+}
+
+fn reference(uuid: &str, name: Option<&str>) -> xpm::Reference {
+    xpm::Reference {
+        uuid: Some(uuid.to_string()),
+        name: name.map(str::to_string),
+    }
+}
+
+fn expected_contact(contact: &Contact, link: Option<&ContactLink>) -> xpm::Contact {
+    let d = &contact.details;
+    xpm::Contact {
+        uuid: Some(contact.uuid.clone()),
+        name: Some(d.name.clone()),
+        salutation: d.salutation.clone(),
+        addressee: d.addressee.clone(),
+        mobile: d.mobile.clone(),
+        email: d.email.clone(),
+        phone: d.phone.clone(),
+        position: link.and_then(|l| l.position.clone()),
+        is_primary: link.map(|l| l.is_primary),
+        is_deleted: Some(contact.is_deleted),
+    }
+}
+
+/// The sandbox's record as XPM's client would decode it from `shape`.
+fn expected_client(data: &PracticeData, c: &Client, shape: Shape) -> xpm::Client {
+    let d = &c.details;
+    let staff = |uuid: &Option<String>| {
+        uuid.as_deref()
+            .map(|u| reference(u, data.staff_member(u).map(|s| s.name.as_str())))
+    };
+    let detailed = shape == Shape::Detailed;
+    let detail = |v: &Option<String>| if detailed { v.clone() } else { None };
+    let detail_flag = |v: Option<bool>| if detailed { v } else { None };
+    xpm::Client {
+        uuid: Some(c.uuid.clone()),
+        name: Some(d.name.clone()),
+        title: d.title.clone(),
+        gender: d.gender.clone(),
+        first_name: d.first_name.clone(),
+        last_name: d.last_name.clone(),
+        other_name: d.other_name.clone(),
+        middle_name: d.middle_name.clone(),
+        date_of_birth: date(d.date_of_birth),
+        date_of_death: None,
+        place_of_birth: None,
+        email: d.email.clone(),
+        address: d.address.clone(),
+        city: d.city.clone(),
+        region: d.region.clone(),
+        post_code: d.post_code.clone(),
+        country: d.country.clone(),
+        postal_address: d.postal_address.clone(),
+        postal_city: d.postal_city.clone(),
+        postal_region: d.postal_region.clone(),
+        postal_post_code: d.postal_post_code.clone(),
+        postal_country: d.postal_country.clone(),
+        phone: d.phone.clone(),
+        fax: d.fax.clone(),
+        website: d.website.clone(),
+        referral_source: d.referral_source.clone(),
+        export_code: d.export_code.clone(),
+        is_prospect: Some(d.is_prospect),
+        is_archived: Some(d.is_archived),
+        is_deleted: Some(d.is_deleted),
+        client_code: d.client_code.clone(),
+        web_url: d.web_url.clone(),
+        account_manager: staff(&d.account_manager),
+        job_manager: staff(&d.job_manager),
+        billing_client: d
+            .billing_client
+            .as_deref()
+            .map(|u| reference(u, data.client(u).map(|b| b.details.name.as_str()))),
+        billing_type: d.billing_type.as_ref().map(|t| xpm::BillingType {
+            name: Some(t.name.clone()),
+            cost_markup: t.cost_markup.clone(),
+            payment_term: t.payment_term.clone(),
+            payment_day: t.payment_day.clone(),
+        }),
+        tax_number: detail(&d.tax_number),
+        company_number: detail(&d.company_number),
+        business_number: detail(&d.business_number),
+        business_structure: detail(&d.business_structure),
+        balance_month: detail(&d.balance_month),
+        prepare_gst: detail_flag(d.prepare_gst),
+        gst_registered: detail_flag(d.gst_registered),
+        gst_period: detail(&d.gst_period),
+        gst_basis: detail(&d.gst_basis),
+        provisional_tax_basis: detail(&d.provisional_tax_basis),
+        provisional_tax_ratio: detail(&d.provisional_tax_ratio),
+        signed_tax_authority: detail_flag(d.signed_tax_authority),
+        tax_agent: detail(&d.tax_agent),
+        agency_status: detail(&d.agency_status),
+        return_type: detail(&d.return_type),
+        prepare_activity_statement: detail_flag(d.prepare_activity_statement),
+        prepare_tax_return: detail_flag(d.prepare_tax_return),
+        branch_number: detail(&d.branch_number),
+        active_ato_client: detail_flag(d.active_ato_client),
+        auto_bas_opt_in_criteria: detail(&d.auto_bas_opt_in_criteria),
+        contacts: if shape == Shape::Paged {
+            Vec::new()
+        } else {
+            data.contacts_of(c)
+                .map(|(link, contact)| expected_contact(contact, Some(link)))
+                .collect()
+        },
+        notes: if detailed {
+            d.notes
+                .iter()
+                .map(|n| xpm::Note {
+                    title: Some(n.title.clone()),
+                    text: Some(n.text.clone()),
+                    folder: n.folder.clone(),
+                    date: Some(XpmDate::DateTime(n.date)),
+                    created_by: n.created_by.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        groups: if detailed {
+            d.groups
+                .iter()
+                .map(|g| reference(g, data.group(g).map(|g| g.name.as_str())))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        relationships: if detailed {
+            c.relationships
+                .iter()
+                .map(|r| xpm::Relationship {
+                    uuid: Some(r.uuid.clone()),
+                    relationship_type: Some(r.relationship_type.clone()),
+                    related_client: Some(reference(
+                        &r.related_client,
+                        data.client(&r.related_client).map(|o| o.details.name.as_str()),
+                    )),
+                    number_of_shares: r.number_of_shares.clone(),
+                    percentage: r.percentage.clone(),
+                    start_date: date(r.start_date),
+                    end_date: date(r.end_date),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn assert_same(got: &[xpm::Client], expected: &[xpm::Client]) {
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(expected) {
+        assert_eq!(g, e, "client {:?}", e.uuid);
+    }
+}
+
+#[tokio::test]
+async fn every_client_shape_decodes_to_the_sandbox_records() {
+    let env = start_with(|c| c.clients = 600).await;
+    let data = env.sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
+
+    let detailed = env
+        .decoded("client.api/list?detailed=true")
+        .await
+        .clients
+        .unwrap();
+    let expected: Vec<_> = data
+        .clients()
+        .iter()
+        .map(|c| expected_client(&data, c, Shape::Detailed))
+        .collect();
+    assert_same(&detailed, &expected);
+
+    let light = env.decoded("client.api/list").await.clients.unwrap();
+    let expected: Vec<_> = data
+        .clients()
+        .iter()
+        .map(|c| expected_client(&data, c, Shape::Light))
+        .collect();
+    assert_same(&light, &expected);
+
+    let paged = env
+        .decoded("client.api/paged-list?pageSize=500")
+        .await
+        .clients
+        .unwrap();
+    let expected: Vec<_> = data
+        .clients()
+        .iter()
+        .filter(|c| !c.details.is_archived && !c.details.is_deleted)
+        .take(500)
+        .map(|c| expected_client(&data, c, Shape::Paged))
+        .collect();
+    assert_same(&paged, &expected);
+
+    for c in data.clients().iter().step_by(37) {
+        let single = env
+            .decoded(&format!("client.api/get/{}", c.uuid))
+            .await
+            .clients
+            .unwrap();
+        assert_same(&single, &[expected_client(&data, c, Shape::Detailed)]);
+    }
+}
+
+#[tokio::test]
+async fn contacts_and_groups_decode_to_the_sandbox_records() {
+    let env = start_with(|c| c.clients = 300).await;
+    let data = env.sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
+
+    let contacts = env
+        .decoded("client.api/contacts?pageSize=500")
+        .await
+        .contacts
+        .unwrap();
+    let expected: Vec<xpm::Contact> = data
+        .contacts()
+        .iter()
+        .filter(|c| !c.is_deleted)
+        .take(500)
+        .map(|c| expected_contact(c, None))
+        .collect();
+    assert_eq!(contacts, expected);
+
+    let groups = env.decoded("clientgroup.api/list").await.groups.unwrap();
+    let expected: Vec<xpm::Group> = data
+        .groups()
+        .iter()
+        .map(|g| xpm::Group {
+            uuid: Some(g.uuid.clone()),
+            name: Some(g.name.clone()),
+            taxable: Some(g.taxable),
+            clients: Vec::new(),
+        })
+        .collect();
+    assert_eq!(groups, expected);
+}
+
+#[tokio::test]
+async fn awkward_text_survives_the_round_trip() {
+    let env = start_with(|c| c.clients = 300).await;
+    let data = env.sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
+    let names: Vec<String> = env
+        .decoded("client.api/list")
+        .await
+        .clients
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name.unwrap())
+        .collect();
+    for needle in ["&", "<", "\"", "é", "ā", "🌿"] {
+        assert!(
+            names.iter().any(|n| n.contains(needle)),
+            "no decoded name with {needle}"
+        );
+    }
+    let expected: Vec<&str> = data.clients().iter().map(|c| c.details.name.as_str()).collect();
+    assert_eq!(names, expected);
+}
