@@ -1,1 +1,44 @@
-//! The HowNow Admin engine (filled in by the sync work).
+//! The HowNow Admin engine: the firm's client directory in SQLite, kept in step with Xero
+//! Practice Manager. No UI and no Tauri: the desktop app and the `hownow` CLI are thin layers
+//! over this crate.
+//!
+//! * [`Store`]: the directory (clients, contacts, links, groups, relationships, notes), sync
+//!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`).
+//! * [`record`]: the HowNow contact record, a derived view of a client (SPEC 4.1).
+//! * [`sync`]: full, changes-since-last-sync and contact-sweep runs over a [`PracticeSource`].
+//! * [`schedule`]: the pure schedule policy; [`budget`]: Xero's call budget.
+//! * [`SyncLock`]: one sync per connection across processes.
+//! * [`secrets`] and [`tokens`]: credential stores and single-flight token refresh.
+
+pub mod budget;
+mod clock;
+pub mod diff;
+pub mod error;
+pub mod hash;
+pub mod lock;
+pub mod record;
+pub mod schedule;
+pub mod secrets;
+pub mod settings;
+pub mod source;
+pub mod store;
+pub mod sync;
+pub mod tokens;
+
+pub use error::{Result, SyncError};
+pub use lock::{LockHolder, SyncLock};
+pub use record::{CodeReport, HowNowRecord};
+pub use schedule::{plan, Due, Plan, ScheduleInput};
+pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore, StoredCredentials};
+pub use settings::{CodeFallback, SyncSettings};
+pub use source::{ClientListing, MemorySource, PracticeSource};
+pub use store::{
+    ChangeKind, ClientQuery, Connection, ConnectionStatus, DirectoryClient, DirectoryCounts, NewConnection,
+    Quota, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, Store, SyncChange, SyncRun,
+    LATEST_SCHEMA_VERSION,
+};
+pub use sync::{
+    changes_sync, contact_sweep, full_sync, run_sync, NoProgress, Phase, Progress, ProgressSink, SyncReport,
+    SyncRequest,
+};
+pub use tokens::{TokenEndpoint, TokenManager};

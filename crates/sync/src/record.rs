@@ -1,0 +1,410 @@
+//! The HowNow contact record: what the firm's document system consumes for each client
+//! (SPEC 4.1), derived from the XPM client, one function per rule of HowNow's import map.
+//!
+//! | HowNow field | rule |
+//! |---|---|
+//! | Client Name | `Name` |
+//! | PhoneNumber | `Phone` |
+//! | WebUrl | `Website` |
+//! | Client Code | `ClientCode`, else the configured fallback ([`CodeFallback`]) |
+//! | Address | postal (`PostalAddress`, `PostalCity`, `PostalRegion`, `PostalPostCode`) when `PostalPostCode` is present, else physical (`Address`, `City`, `Region`, `PostCode`) |
+//! | GivenName / FamilyName | the primary contact's `Name` split at the first space (no space: empty given name); no primary contact: the client's `FirstName` / `LastName` |
+//! | Email, contact phone | the primary contact's `Email` / `Phone`; no primary contact: the client's |
+//!
+//! "Primary contact" is the contact whose link says `IsPrimary` and that is not deleted. A client
+//! whose contacts have no primary is treated as having no contact (HowNow keeps only the primary).
+
+use hownow_xpm::{Client, Contact};
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::settings::CodeFallback;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressSource {
+    Postal,
+    Physical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordAddress {
+    pub source: AddressSource,
+    /// Street lines (XPM's multi-line address, lines trimmed).
+    pub lines: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub post_code: Option<String>,
+    pub country: Option<String>,
+}
+
+/// One client as HowNow sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HowNowRecord {
+    pub uuid: String,
+    pub client_code: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub web_url: Option<String>,
+    pub address: RecordAddress,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub contact_phone: Option<String>,
+    /// `BusinessStructure` is `Individual`.
+    pub is_individual: bool,
+    /// Neither archived nor deleted.
+    pub is_active: bool,
+    pub is_archived: bool,
+}
+
+/// A value with content: trimmed, and `None` when empty.
+fn present(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Client Name ← `Name`.
+pub fn client_name(c: &Client) -> Option<String> {
+    present(&c.name)
+}
+
+/// PhoneNumber ← `Phone`.
+pub fn phone_number(c: &Client) -> Option<String> {
+    present(&c.phone)
+}
+
+/// WebUrl ← `Website`.
+pub fn web_url(c: &Client) -> Option<String> {
+    present(&c.website)
+}
+
+/// Client Code ← `ClientCode`, else the fallback the admin chose.
+pub fn client_code(c: &Client, fallback: CodeFallback) -> Option<String> {
+    present(&c.client_code).or_else(|| match fallback {
+        CodeFallback::None => None,
+        CodeFallback::ExportCode => present(&c.export_code),
+        CodeFallback::Uuid => present(&c.uuid),
+    })
+}
+
+fn trim_lines(v: &Option<String>) -> Option<String> {
+    let text = v.as_deref()?;
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// Address ← postal when `PostalPostCode` is present, otherwise physical.
+pub fn address(c: &Client) -> RecordAddress {
+    if present(&c.postal_post_code).is_some() {
+        RecordAddress {
+            source: AddressSource::Postal,
+            lines: trim_lines(&c.postal_address),
+            city: present(&c.postal_city),
+            region: present(&c.postal_region),
+            post_code: present(&c.postal_post_code),
+            country: present(&c.postal_country),
+        }
+    } else {
+        RecordAddress {
+            source: AddressSource::Physical,
+            lines: trim_lines(&c.address),
+            city: present(&c.city),
+            region: present(&c.region),
+            post_code: present(&c.post_code),
+            country: present(&c.country),
+        }
+    }
+}
+
+/// The primary contact: linked with `IsPrimary`, not deleted.
+pub fn primary_contact(c: &Client) -> Option<&Contact> {
+    c.contacts
+        .iter()
+        .find(|k| k.is_primary == Some(true) && k.is_deleted != Some(true))
+}
+
+/// A contact name split at the first space: ("Mary Jane Smith") → ("Mary", "Jane Smith");
+/// no space → ("", whole name).
+pub fn split_name(name: &str) -> (String, String) {
+    let name = name.trim();
+    match name.split_once(' ') {
+        Some((given, family)) => (given.to_string(), family.trim_start().to_string()),
+        None => (String::new(), name.to_string()),
+    }
+}
+
+/// The person part: (given name, family name, email, phone).
+pub fn person(c: &Client) -> (String, String, Option<String>, Option<String>) {
+    match primary_contact(c) {
+        Some(p) => {
+            let (given, family) = split_name(p.name.as_deref().unwrap_or(""));
+            (given, family, present(&p.email), present(&p.phone))
+        }
+        None => (
+            present(&c.first_name).unwrap_or_default(),
+            present(&c.last_name).unwrap_or_default(),
+            present(&c.email),
+            present(&c.phone),
+        ),
+    }
+}
+
+/// The whole record. `c.contacts` must carry the link flags (as [`Store::clients`] returns them).
+pub fn record(c: &Client, fallback: CodeFallback) -> HowNowRecord {
+    let (given_name, family_name, email, contact_phone) = person(c);
+    let archived = c.is_archived == Some(true);
+    HowNowRecord {
+        uuid: c.uuid.clone().unwrap_or_default(),
+        client_code: client_code(c, fallback),
+        name: client_name(c),
+        phone_number: phone_number(c),
+        web_url: web_url(c),
+        address: address(c),
+        given_name,
+        family_name,
+        email,
+        contact_phone,
+        is_individual: c.business_structure.as_deref().map(str::trim) == Some("Individual"),
+        is_active: !archived && c.is_deleted != Some(true),
+        is_archived: archived,
+    }
+}
+
+/// A client whose Client Code or name a run changed (HowNow files by code: a change creates a
+/// new folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChangeReport {
+    pub uuid: String,
+    pub name: Option<String>,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MissingCode {
+    pub uuid: String,
+    pub name: Option<String>,
+}
+
+/// Per run: what would surprise HowNow's folder naming.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CodeReport {
+    pub code_changed: Vec<FieldChangeReport>,
+    pub name_changed: Vec<FieldChangeReport>,
+    /// Clients added or changed by the run that have no code (after the fallback).
+    pub missing_code: Vec<MissingCode>,
+    /// Live clients without a code in the whole directory.
+    pub missing_code_total: u64,
+}
+
+impl Store {
+    /// Every live client of a connection as a HowNow record, by name.
+    pub fn records(&self, connection_id: i64) -> Result<Vec<HowNowRecord>> {
+        let fallback = self.connection(connection_id)?.settings.client_code_fallback;
+        Ok(self
+            .clients(connection_id, &Default::default())?
+            .iter()
+            .map(|c| record(&c.client, fallback))
+            .collect())
+    }
+
+    /// The Client Code report of one run.
+    pub fn code_report(&self, run_id: i64) -> Result<CodeReport> {
+        let Some(run) = self.run(run_id)? else {
+            return Ok(CodeReport::default());
+        };
+        let conn = run.connection_id;
+        let fallback = self.connection(conn)?.settings.client_code_fallback;
+        let mut report = CodeReport::default();
+        let name_of = |uuid: &str| -> Result<Option<String>> {
+            Ok(self.client(conn, uuid)?.and_then(|c| c.client.name))
+        };
+        let mut touched = Vec::new();
+        for change in self.changes(run_id)? {
+            if change.record_kind != crate::RecordKind::Client {
+                continue;
+            }
+            match change.field.as_deref() {
+                Some("client_code") => report.code_changed.push(FieldChangeReport {
+                    name: name_of(&change.uuid)?,
+                    uuid: change.uuid.clone(),
+                    old: change.old_value.clone(),
+                    new: change.new_value.clone(),
+                }),
+                Some("name") => report.name_changed.push(FieldChangeReport {
+                    name: change.new_value.clone(),
+                    uuid: change.uuid.clone(),
+                    old: change.old_value.clone(),
+                    new: change.new_value.clone(),
+                }),
+                _ => {}
+            }
+            if !touched.contains(&change.uuid) {
+                touched.push(change.uuid);
+            }
+        }
+        let mut stmt = self.db().prepare(
+            "SELECT uuid, name, client_code, export_code FROM clients WHERE connection_id = ?1 AND removed_at IS NULL",
+        )?;
+        let rows = stmt.query_map(params![conn], |r| {
+            Ok(Client {
+                uuid: r.get(0)?,
+                name: r.get(1)?,
+                client_code: r.get(2)?,
+                export_code: r.get(3)?,
+                ..Default::default()
+            })
+        })?;
+        for c in rows {
+            let c = c?;
+            if client_code(&c, fallback).is_none() {
+                report.missing_code_total += 1;
+                let uuid = c.uuid.clone().unwrap_or_default();
+                if touched.contains(&uuid) {
+                    report.missing_code.push(MissingCode { uuid, name: c.name });
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client {
+            uuid: Some("u1".into()),
+            name: Some("Acme Pty Ltd".into()),
+            phone: Some("02 9999 0000".into()),
+            email: Some("office@acme.example".into()),
+            website: Some("https://acme.example".into()),
+            first_name: Some("Ann".into()),
+            last_name: Some("Smith".into()),
+            address: Some("1 Main St".into()),
+            city: Some("Sydney".into()),
+            region: Some("NSW".into()),
+            post_code: Some("2000".into()),
+            country: Some("Australia".into()),
+            postal_address: Some("  PO Box 5\n   Level 2  \n".into()),
+            postal_city: Some("Parramatta".into()),
+            postal_region: Some("NSW".into()),
+            postal_post_code: Some("2150".into()),
+            ..Default::default()
+        }
+    }
+
+    fn contact(name: &str, primary: bool) -> Contact {
+        Contact {
+            uuid: Some(format!("k-{name}")),
+            name: Some(name.into()),
+            email: Some(format!("{}@x.example", name.len())),
+            phone: Some("0400 000 000".into()),
+            is_primary: Some(primary),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn name_phone_website_map_directly() {
+        let c = client();
+        assert_eq!(client_name(&c).as_deref(), Some("Acme Pty Ltd"));
+        assert_eq!(phone_number(&c).as_deref(), Some("02 9999 0000"));
+        assert_eq!(web_url(&c).as_deref(), Some("https://acme.example"));
+        let blank = Client {
+            name: Some("  ".into()),
+            ..Default::default()
+        };
+        assert_eq!(client_name(&blank), None);
+    }
+
+    #[test]
+    fn client_code_prefers_xpm_then_the_fallback() {
+        let mut c = client();
+        c.export_code = Some("EXP1".into());
+        assert_eq!(client_code(&c, CodeFallback::ExportCode).as_deref(), Some("EXP1"));
+        assert_eq!(client_code(&c, CodeFallback::None), None);
+        assert_eq!(client_code(&c, CodeFallback::Uuid).as_deref(), Some("u1"));
+        c.client_code = Some("ACME01".into());
+        assert_eq!(
+            client_code(&c, CodeFallback::ExportCode).as_deref(),
+            Some("ACME01")
+        );
+        c.client_code = Some(" ".into());
+        assert_eq!(client_code(&c, CodeFallback::None), None);
+    }
+
+    #[test]
+    fn postal_address_when_it_has_a_post_code() {
+        let a = address(&client());
+        assert_eq!(a.source, AddressSource::Postal);
+        assert_eq!(a.lines.as_deref(), Some("PO Box 5\nLevel 2"));
+        assert_eq!(a.city.as_deref(), Some("Parramatta"));
+        assert_eq!(a.post_code.as_deref(), Some("2150"));
+    }
+
+    #[test]
+    fn physical_address_without_a_postal_post_code() {
+        let mut c = client();
+        c.postal_post_code = Some("".into());
+        let a = address(&c);
+        assert_eq!(a.source, AddressSource::Physical);
+        assert_eq!(a.lines.as_deref(), Some("1 Main St"));
+        assert_eq!(a.city.as_deref(), Some("Sydney"));
+        assert_eq!(a.region.as_deref(), Some("NSW"));
+        assert_eq!(a.post_code.as_deref(), Some("2000"));
+        assert_eq!(a.country.as_deref(), Some("Australia"));
+    }
+
+    #[test]
+    fn names_split_at_the_first_space() {
+        assert_eq!(
+            split_name("Mary Jane Smith"),
+            ("Mary".into(), "Jane Smith".into())
+        );
+        assert_eq!(split_name("Cher"), ("".into(), "Cher".into()));
+        assert_eq!(split_name("  Jo   Bloggs "), ("Jo".into(), "Bloggs".into()));
+        assert_eq!(split_name(""), ("".into(), "".into()));
+    }
+
+    #[test]
+    fn primary_contact_supplies_the_person() {
+        let mut c = client();
+        c.contacts = vec![contact("Bob Brown", false), contact("Carol de Vries", true)];
+        let (given, family, email, phone) = person(&c);
+        assert_eq!((given.as_str(), family.as_str()), ("Carol", "de Vries"));
+        assert_eq!(email.as_deref(), Some("14@x.example"));
+        assert_eq!(phone.as_deref(), Some("0400 000 000"));
+    }
+
+    #[test]
+    fn without_a_primary_contact_the_client_supplies_the_person() {
+        let mut c = client();
+        c.contacts = vec![contact("Bob Brown", false)];
+        let (given, family, email, phone) = person(&c);
+        assert_eq!((given.as_str(), family.as_str()), ("Ann", "Smith"));
+        assert_eq!(email.as_deref(), Some("office@acme.example"));
+        assert_eq!(phone.as_deref(), Some("02 9999 0000"));
+        // A deleted primary does not count.
+        let mut deleted = contact("Dee Leted", true);
+        deleted.is_deleted = Some(true);
+        c.contacts = vec![deleted];
+        assert_eq!(person(&c).0, "Ann");
+    }
+
+    #[test]
+    fn record_flags() {
+        let mut c = client();
+        c.business_structure = Some("Individual".into());
+        c.is_archived = Some(true);
+        let r = record(&c, CodeFallback::None);
+        assert!(r.is_individual && r.is_archived && !r.is_active);
+        assert_eq!(r.uuid, "u1");
+    }
+}

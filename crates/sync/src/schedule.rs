@@ -1,0 +1,558 @@
+//! The schedule policy (SPEC 5.3) as a pure function: given the time, the settings and what
+//! happened so far, what is due now and when each thing is due next. No clock, no I/O: the
+//! desktop app's timer and the CLI call [`plan`] with a [`ScheduleInput`] built by
+//! [`ScheduleInput::load`] and persist the result with [`Store::save_plan`].
+//!
+//! Rules:
+//! * a connection that never synced gets its initial full sync at once;
+//! * changes since last sync every `changes_interval` after the last successful sync (full or
+//!   changes: both move the watermark);
+//! * a daily full sync at `daily_full_hour` (firm's local time), the first such hour after the
+//!   last successful full sync; a full sync requested by the contact sweep is due at once;
+//! * catch-up: whatever fell due while the app was closed is due now, once (the next times are
+//!   computed from the last success, not counted per missed slot);
+//! * a due full sync supersedes a due changes sync;
+//! * back-off: after `n` consecutive failures nothing runs before `last failure + base × 2^(n−1)`
+//!   (capped); after a `day` 429 nothing runs before Xero's reset;
+//! * a full sync stopped by the mass-removal guard is not retried automatically: it waits for
+//!   the admin's confirmation (changes syncs go on);
+//! * the token is refreshed at least every `token_refresh_interval` while idle;
+//! * `needs_reauth` and `disconnected` pause everything.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime, Time, UtcOffset};
+
+use crate::error::Result;
+use crate::settings::SyncSettings;
+use crate::store::{ConnectionStatus, RunKind, RunOutcome, RunTrigger, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleInput {
+    pub now: OffsetDateTime,
+    pub settings: SyncSettings,
+    pub status: ConnectionStatus,
+    pub created_at: OffsetDateTime,
+    /// Start of the last successful full sync.
+    pub last_full_ok: Option<OffsetDateTime>,
+    /// Start of the last successful changes sync.
+    pub last_changes_ok: Option<OffsetDateTime>,
+    /// Failed runs since the last success, and when the latest of them ended.
+    pub consecutive_failures: u32,
+    pub last_failure_at: Option<OffsetDateTime>,
+    /// Xero's reset time after a `day` 429.
+    pub retry_not_before: Option<OffsetDateTime>,
+    /// The contact sweep asked for a full sync.
+    pub full_requested_at: Option<OffsetDateTime>,
+    /// The last full sync stopped at the mass-removal guard and awaits confirmation.
+    pub full_awaits_confirmation: bool,
+    pub token_refreshed_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Due {
+    pub kind: RunKind,
+    pub trigger: RunTrigger,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paused {
+    NeedsReauth,
+    Disconnected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The run to start now, if any.
+    pub due_now: Option<Due>,
+    /// Refresh the token now (idle refresh).
+    pub refresh_token_now: bool,
+    /// When the next changes sync is due (back-off applied).
+    pub next_changes_at: Option<OffsetDateTime>,
+    /// When the next full sync is due (back-off applied); `None` when daily full syncs are off
+    /// and none was requested.
+    pub next_full_at: Option<OffsetDateTime>,
+    pub next_token_refresh_at: Option<OffsetDateTime>,
+    /// When to call [`plan`] again: the earliest of the above (`None` when paused).
+    pub wake_at: Option<OffsetDateTime>,
+    pub paused: Option<Paused>,
+}
+
+/// The first `hour:00` (at `offset`) strictly after `after`.
+pub fn next_local_hour(after: OffsetDateTime, hour: u8, offset: UtcOffset) -> OffsetDateTime {
+    let local = after.to_offset(offset);
+    let at = Time::from_hms(hour.min(23), 0, 0).expect("valid hour");
+    let candidate = local.replace_time(at);
+    if candidate > local {
+        candidate
+    } else {
+        candidate + Duration::days(1)
+    }
+}
+
+fn backoff(settings: &SyncSettings, failures: u32) -> Duration {
+    let base = Duration::minutes(i64::from(settings.backoff_base_minutes.max(1)));
+    let cap = Duration::minutes(i64::from(
+        settings
+            .backoff_cap_minutes
+            .max(settings.backoff_base_minutes)
+            .max(1),
+    ));
+    let exp = failures.saturating_sub(1).min(30);
+    let wait = base.checked_mul(1i32 << exp.min(30)).unwrap_or(cap);
+    wait.min(cap)
+}
+
+pub fn plan(input: &ScheduleInput) -> Plan {
+    let s = &input.settings;
+    let paused = match input.status {
+        ConnectionStatus::NeedsReauth => Some(Paused::NeedsReauth),
+        ConnectionStatus::Disconnected => Some(Paused::Disconnected),
+        _ => None,
+    };
+    if paused.is_some() {
+        return Plan {
+            due_now: None,
+            refresh_token_now: false,
+            next_changes_at: None,
+            next_full_at: None,
+            next_token_refresh_at: None,
+            wake_at: None,
+            paused,
+        };
+    }
+
+    // Nothing runs before this (back-off, day limit).
+    let mut not_before: Option<OffsetDateTime> = input.retry_not_before;
+    if input.consecutive_failures > 0 {
+        if let Some(failed) = input.last_failure_at {
+            let t = failed + backoff(s, input.consecutive_failures);
+            not_before = Some(not_before.map_or(t, |nb| nb.max(t)));
+        }
+    }
+    let hold = |t: OffsetDateTime| not_before.map_or(t, |nb| t.max(nb));
+
+    let never_synced = input.last_full_ok.is_none() && input.last_changes_ok.is_none();
+    let offset = UtcOffset::from_whole_seconds(s.utc_offset_minutes.clamp(-18 * 60, 18 * 60) * 60)
+        .unwrap_or(UtcOffset::UTC);
+
+    // Full sync: initial, requested, or daily.
+    let (full_at, full_trigger) = if never_synced {
+        (Some(input.created_at.min(input.now)), RunTrigger::Initial)
+    } else if input.full_awaits_confirmation {
+        (None, RunTrigger::Schedule)
+    } else {
+        let daily = s.daily_full_sync.then(|| {
+            next_local_hour(
+                input.last_full_ok.unwrap_or(input.created_at),
+                s.daily_full_hour,
+                offset,
+            )
+        });
+        match (input.full_requested_at, daily) {
+            (Some(req), Some(d)) if req < d => (Some(req), RunTrigger::Schedule),
+            (Some(req), None) => (Some(req), RunTrigger::Schedule),
+            (_, Some(d)) => (Some(d), RunTrigger::DailyFull),
+            (None, None) => (None, RunTrigger::Schedule),
+        }
+    };
+    let full_at = full_at.map(hold);
+
+    let last_ok = input.last_full_ok.max(input.last_changes_ok);
+    let changes_at = if never_synced {
+        None
+    } else {
+        last_ok.map(|t| hold(t + s.changes_interval()))
+    };
+
+    let token_at = input.token_refreshed_at.unwrap_or(input.created_at) + s.token_refresh_interval();
+
+    let running = input.status == ConnectionStatus::Syncing;
+    let due_now = if running {
+        None
+    } else if full_at.is_some_and(|t| t <= input.now) {
+        Some(Due {
+            kind: RunKind::Full,
+            trigger: full_trigger,
+        })
+    } else if changes_at.is_some_and(|t| t <= input.now) {
+        Some(Due {
+            kind: RunKind::Changes,
+            trigger: RunTrigger::Schedule,
+        })
+    } else {
+        None
+    };
+    // A sync refreshes the token anyway; an idle refresh is only for when nothing runs.
+    let refresh_token_now = due_now.is_none() && !running && token_at <= input.now;
+
+    let wake_at = [full_at, changes_at, Some(token_at)].into_iter().flatten().min();
+    Plan {
+        due_now,
+        refresh_token_now,
+        next_changes_at: changes_at,
+        next_full_at: full_at,
+        next_token_refresh_at: Some(token_at),
+        wake_at,
+        paused: None,
+    }
+}
+
+impl ScheduleInput {
+    /// Everything [`plan`] needs about a connection, from the directory.
+    pub fn load(store: &Store, connection_id: i64, now: OffsetDateTime) -> Result<ScheduleInput> {
+        let c = store.connection(connection_id)?;
+        let last_full_ok = store.last_run(connection_id, Some(RunKind::Full), Some(RunOutcome::Ok))?;
+        let last_changes_ok = store.last_run(connection_id, Some(RunKind::Changes), Some(RunOutcome::Ok))?;
+        let last_failed = store.last_run(connection_id, None, Some(RunOutcome::Failed))?;
+        let consecutive_failures = store.failures_since_success(connection_id)?;
+        let last_full = store.last_run(connection_id, Some(RunKind::Full), None)?;
+        let full_awaits_confirmation = last_full.is_some_and(|r| r.outcome == RunOutcome::NeedsConfirmation);
+        Ok(ScheduleInput {
+            now,
+            settings: c.settings.clone(),
+            status: c.status,
+            created_at: c.created_at,
+            last_full_ok: last_full_ok.map(|r| r.started_at),
+            last_changes_ok: last_changes_ok.map(|r| r.started_at),
+            consecutive_failures,
+            last_failure_at: last_failed
+                .as_ref()
+                .filter(|_| consecutive_failures > 0)
+                .and_then(|r| r.ended_at),
+            retry_not_before: last_failed
+                .filter(|_| consecutive_failures > 0)
+                .and_then(|r| r.retry_after_at)
+                .filter(|t| *t > now),
+            full_requested_at: c.full_requested_at,
+            full_awaits_confirmation,
+            token_refreshed_at: c.token_refreshed_at,
+        })
+    }
+}
+
+impl Store {
+    /// Persists a plan's next-due times on the connection.
+    pub fn save_plan(&mut self, connection_id: i64, plan: &Plan) -> Result<()> {
+        self.save_next_due(
+            connection_id,
+            plan.next_changes_at,
+            plan.next_full_at,
+            plan.next_token_refresh_at,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{datetime, offset};
+
+    const T0: OffsetDateTime = datetime!(2024-05-01 00:30 UTC);
+
+    fn input(now: OffsetDateTime) -> ScheduleInput {
+        ScheduleInput {
+            now,
+            settings: SyncSettings::default(),
+            status: ConnectionStatus::Connected,
+            created_at: T0,
+            last_full_ok: Some(T0),
+            last_changes_ok: None,
+            consecutive_failures: 0,
+            last_failure_at: None,
+            retry_not_before: None,
+            full_requested_at: None,
+            full_awaits_confirmation: false,
+            token_refreshed_at: Some(T0),
+        }
+    }
+
+    fn due(kind: RunKind, trigger: RunTrigger) -> Option<Due> {
+        Some(Due { kind, trigger })
+    }
+
+    #[test]
+    fn next_local_hour_is_strictly_after() {
+        assert_eq!(
+            next_local_hour(T0, 2, UtcOffset::UTC),
+            datetime!(2024-05-01 02:00 UTC)
+        );
+        assert_eq!(
+            next_local_hour(datetime!(2024-05-01 02:00 UTC), 2, UtcOffset::UTC),
+            datetime!(2024-05-02 02:00 UTC)
+        );
+        // 02:00 in Sydney (+10) is 16:00 UTC the day before.
+        assert_eq!(
+            next_local_hour(T0, 2, offset!(+10)),
+            datetime!(2024-05-02 02:00 +10)
+        );
+        assert_eq!(
+            next_local_hour(T0, 2, offset!(+10)),
+            datetime!(2024-05-01 16:00 UTC)
+        );
+    }
+
+    #[test]
+    fn table() {
+        struct Case {
+            name: &'static str,
+            setup: fn(&mut ScheduleInput),
+            now: OffsetDateTime,
+            due: Option<Due>,
+            refresh: bool,
+        }
+        let cases = [
+            Case {
+                name: "never synced: initial full at once",
+                setup: |i| i.last_full_ok = None,
+                now: T0,
+                due: due(RunKind::Full, RunTrigger::Initial),
+                refresh: false,
+            },
+            Case {
+                name: "just synced: nothing due",
+                setup: |_| {},
+                now: T0 + Duration::minutes(10),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "6 h after the full sync: changes",
+                setup: |i| i.settings.daily_full_sync = false,
+                now: T0 + Duration::hours(6),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "5 h 59 after: not yet",
+                setup: |i| i.settings.daily_full_sync = false,
+                now: T0 + Duration::minutes(359),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "changes count from the last changes sync",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.last_changes_ok = Some(T0 + Duration::hours(6));
+                },
+                now: T0 + Duration::hours(11),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "daily full at 02:00",
+                setup: |_| {},
+                now: datetime!(2024-05-01 02:00 UTC),
+                due: due(RunKind::Full, RunTrigger::DailyFull),
+                refresh: false,
+            },
+            Case {
+                name: "daily full is once a day",
+                setup: |i| i.last_full_ok = Some(datetime!(2024-05-01 02:00 UTC)),
+                now: datetime!(2024-05-01 03:00 UTC),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "full supersedes changes",
+                setup: |i| i.last_full_ok = Some(datetime!(2024-04-30 02:00 UTC)),
+                now: datetime!(2024-05-01 09:00 UTC),
+                due: due(RunKind::Full, RunTrigger::DailyFull),
+                refresh: false,
+            },
+            Case {
+                name: "catch-up after 3 days closed: one full",
+                setup: |i| i.last_full_ok = Some(datetime!(2024-04-27 02:00 UTC)),
+                now: T0 + Duration::days(3),
+                due: due(RunKind::Full, RunTrigger::DailyFull),
+                refresh: false,
+            },
+            Case {
+                name: "catch-up with daily full off: one changes",
+                setup: |i| i.settings.daily_full_sync = false,
+                now: T0 + Duration::days(3),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "sweep asked for a full sync",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.full_requested_at = Some(T0 + Duration::hours(1));
+                },
+                now: T0 + Duration::hours(1),
+                due: due(RunKind::Full, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "needs_reauth pauses everything",
+                setup: |i| i.status = ConnectionStatus::NeedsReauth,
+                now: T0 + Duration::days(3),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "disconnected pauses everything",
+                setup: |i| i.status = ConnectionStatus::Disconnected,
+                now: T0 + Duration::days(3),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "a running sync: nothing new",
+                setup: |i| i.status = ConnectionStatus::Syncing,
+                now: T0 + Duration::days(1),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "back-off after 1 failure: 5 min",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.consecutive_failures = 1;
+                    i.last_failure_at = Some(T0 + Duration::hours(6));
+                },
+                now: T0 + Duration::hours(6) + Duration::minutes(4),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "back-off after 1 failure: runs at 5 min",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.consecutive_failures = 1;
+                    i.last_failure_at = Some(T0 + Duration::hours(6));
+                },
+                now: T0 + Duration::hours(6) + Duration::minutes(5),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "back-off doubles: 4 failures = 40 min",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.consecutive_failures = 4;
+                    i.last_failure_at = Some(T0 + Duration::hours(6));
+                },
+                now: T0 + Duration::hours(6) + Duration::minutes(39),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "back-off is capped at 6 h",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.consecutive_failures = 40;
+                    i.last_failure_at = Some(T0 + Duration::hours(6));
+                },
+                now: T0 + Duration::hours(12),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "day limit: wait for the reset",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.retry_not_before = Some(T0 + Duration::hours(20));
+                },
+                now: T0 + Duration::hours(19),
+                due: None,
+                refresh: true,
+            },
+            Case {
+                name: "day limit: run after the reset",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.retry_not_before = Some(T0 + Duration::hours(20));
+                },
+                now: T0 + Duration::hours(20),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "mass removal awaits confirmation: changes only",
+                setup: |i| i.full_awaits_confirmation = true,
+                now: datetime!(2024-05-02 09:00 UTC),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
+                refresh: false,
+            },
+            Case {
+                name: "idle token refresh after 12 h",
+                setup: |i| {
+                    i.status = ConnectionStatus::Syncing;
+                },
+                now: T0 + Duration::hours(13),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "idle token refresh due when nothing runs",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.settings.changes_interval_minutes = 24 * 60;
+                },
+                now: T0 + Duration::hours(12),
+                due: None,
+                refresh: true,
+            },
+        ];
+        for case in cases {
+            let mut i = input(case.now);
+            (case.setup)(&mut i);
+            let p = plan(&i);
+            assert_eq!(p.due_now, case.due, "{}", case.name);
+            assert_eq!(p.refresh_token_now, case.refresh, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn next_times_and_wake() {
+        let p = plan(&input(T0 + Duration::minutes(10)));
+        assert_eq!(p.next_full_at, Some(datetime!(2024-05-01 02:00 UTC)));
+        assert_eq!(p.next_changes_at, Some(T0 + Duration::hours(6)));
+        assert_eq!(p.next_token_refresh_at, Some(T0 + Duration::hours(12)));
+        assert_eq!(p.wake_at, Some(datetime!(2024-05-01 02:00 UTC)));
+        let mut paused = input(T0);
+        paused.status = ConnectionStatus::NeedsReauth;
+        let p = plan(&paused);
+        assert_eq!((p.wake_at, p.paused), (None, Some(Paused::NeedsReauth)));
+    }
+
+    /// A fake clock walks a week: the policy runs one full sync a day and changes syncs in
+    /// between, never two runs for one slot, and never more than one at a time.
+    #[test]
+    fn a_simulated_week() {
+        let mut i = input(T0);
+        i.last_full_ok = None;
+        let mut fulls = 0;
+        let mut changes = 0;
+        let mut now = T0;
+        let end = T0 + Duration::days(7);
+        while now < end {
+            i.now = now;
+            let p = plan(&i);
+            if let Some(d) = p.due_now {
+                match d.kind {
+                    RunKind::Full => {
+                        fulls += 1;
+                        i.last_full_ok = Some(now);
+                    }
+                    _ => {
+                        changes += 1;
+                        i.last_changes_ok = Some(now);
+                    }
+                }
+                continue; // re-plan at the same instant: nothing else may be due
+            }
+            if p.refresh_token_now {
+                i.token_refreshed_at = Some(now);
+            }
+            now = p.wake_at.expect("not paused").max(now + Duration::seconds(1));
+        }
+        // Initial + one per day (02:00 on days 1..=7).
+        assert_eq!(fulls, 1 + 7);
+        // Between 02:00 fulls: changes at +6 h, +12 h, +18 h; the 24 h slot is the full.
+        assert!((18..=22).contains(&changes), "{changes}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Per-connection sync settings, stored as JSON in `connections.settings`. Every field has a
+//! default, so settings written by an older version load unchanged.
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// Where the HowNow Client Code comes from when XPM's `ClientCode` is empty (HowNow files
+/// documents in folders named by the code, so an empty one creates a "NULL" folder).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeFallback {
+    /// No fallback: a client without `ClientCode` has no code (and is reported).
+    #[default]
+    None,
+    /// XPM's `ExportCode` (often the code of the practice's accounting export).
+    ExportCode,
+    /// The client's XPM UUID: unique and stable, but not readable.
+    Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncSettings {
+    /// Changes-since-last-sync runs this often (SPEC: every 6 hours).
+    pub changes_interval_minutes: u32,
+    /// Run a full sync once a day at `daily_full_hour` (local time of `utc_offset_minutes`).
+    pub daily_full_sync: bool,
+    pub daily_full_hour: u8,
+    /// The firm's UTC offset, used for the daily full sync hour.
+    pub utc_offset_minutes: i32,
+    /// How far before the watermark `modifiedsince` reaches, to cover clock skew and changes
+    /// committed in XPM while the previous list was being computed.
+    pub overlap_minutes: u32,
+    /// A full sync that would tombstone more than this share of the live clients stops and asks.
+    pub mass_removal_share: f64,
+    /// ... unless fewer than this many would go (removing 1 of 3 clients is not a mass removal).
+    pub mass_removal_min: u32,
+    /// The HowNow Client Code fallback.
+    pub client_code_fallback: CodeFallback,
+    /// Clients re-fetched one by one on every changes sync, in rotation, to catch what neither
+    /// `modifiedsince` nor the contacts list shows (a primary-contact move). 0 turns it off.
+    pub verify_per_run: u32,
+    /// Cap on clients re-fetched because a contact of theirs changed, per run; beyond it the
+    /// engine asks for a full sync instead (one call however many clients).
+    pub max_refetch_per_run: u32,
+    /// Day calls kept for scheduled syncs: manual runs may not eat into them.
+    pub budget_reserve: u32,
+    /// `pageSize` of `client.api/contacts` (XPM allows 1–500).
+    pub contacts_page_size: u32,
+    /// Refresh the token at least this often while idle (the refresh token dies after 60 days
+    /// unused).
+    pub token_refresh_hours: u32,
+    /// Back-off after a failed run: `base × 2^(failures−1)`, capped.
+    pub backoff_base_minutes: u32,
+    pub backoff_cap_minutes: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            changes_interval_minutes: 6 * 60,
+            daily_full_sync: true,
+            daily_full_hour: 2,
+            utc_offset_minutes: 0,
+            overlap_minutes: 5,
+            mass_removal_share: 0.2,
+            mass_removal_min: 5,
+            client_code_fallback: CodeFallback::None,
+            verify_per_run: 25,
+            max_refetch_per_run: 100,
+            budget_reserve: 250,
+            contacts_page_size: 500,
+            token_refresh_hours: 12,
+            backoff_base_minutes: 5,
+            backoff_cap_minutes: 6 * 60,
+        }
+    }
+}
+
+impl SyncSettings {
+    pub fn changes_interval(&self) -> Duration {
+        Duration::minutes(self.changes_interval_minutes.max(1) as i64)
+    }
+
+    pub fn overlap(&self) -> Duration {
+        Duration::minutes(self.overlap_minutes as i64)
+    }
+
+    pub fn token_refresh_interval(&self) -> Duration {
+        Duration::hours(self.token_refresh_hours.clamp(1, 24 * 30) as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_take_defaults() {
+        let s: SyncSettings = serde_json::from_str(r#"{"daily_full_hour": 23}"#).unwrap();
+        assert_eq!(s.daily_full_hour, 23);
+        assert_eq!(s.changes_interval_minutes, 360);
+        assert!(s.daily_full_sync);
+        let round: SyncSettings = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(round, s);
+    }
+}

@@ -1,0 +1,44 @@
+//! Where a sync reads XPM from. The engine's algorithms are written against [`PracticeSource`]
+//! so they run the same over the real client ([`hownow_xpm::PracticeClient`], see `xpm.rs`)
+//! and over the in-memory [`MemorySource`] the tests and benchmarks use.
+
+mod memory;
+mod xpm;
+
+use std::future::Future;
+
+use hownow_xpm::{Client, Contact, Fetched, Page, ResponseMeta, XpmError};
+use time::OffsetDateTime;
+
+pub use memory::{MemoryListing, MemorySource};
+
+/// A client list being received: clients one at a time, in document order.
+pub trait ClientListing: Send {
+    /// The next client; `None` after the last one of a complete response. An `Err` means the
+    /// response is incomplete and the run must not commit.
+    fn next_client(&mut self) -> impl Future<Output = Option<Result<Client, XpmError>>> + Send;
+
+    /// Metadata of the response (server date, remaining budget), bytes received so far.
+    fn meta(&self) -> ResponseMeta;
+}
+
+/// The XPM calls a sync makes.
+pub trait PracticeSource: Send + Sync {
+    type Listing: ClientListing;
+
+    /// `client.api/list?detailed=true[&modifiedsince=…]`.
+    fn list_clients(
+        &self,
+        modified_since: Option<OffsetDateTime>,
+    ) -> impl Future<Output = Result<Self::Listing, XpmError>> + Send;
+
+    /// `client.api/get/{uuid}`.
+    fn get_client(&self, uuid: &str) -> impl Future<Output = Result<Fetched<Client>, XpmError>> + Send;
+
+    /// One page of `client.api/contacts`.
+    fn contacts_page(
+        &self,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> impl Future<Output = Result<Fetched<Page<Contact>>, XpmError>> + Send;
+}

@@ -1,0 +1,300 @@
+//! The `connections` table: one row per XPM practice (tenant) the firm connected.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::Store;
+use crate::clock;
+use crate::error::{Result, SyncError};
+use crate::settings::SyncSettings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    Syncing,
+    /// The refresh token is dead: scheduled syncs pause until someone logs in again.
+    NeedsReauth,
+    Disconnected,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "connected",
+            ConnectionStatus::Syncing => "syncing",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Disconnected => "disconnected",
+        }
+    }
+
+    fn parse(s: &str) -> ConnectionStatus {
+        match s {
+            "syncing" => ConnectionStatus::Syncing,
+            "needs_reauth" => ConnectionStatus::NeedsReauth,
+            "disconnected" => ConnectionStatus::Disconnected,
+            _ => ConnectionStatus::Connected,
+        }
+    }
+}
+
+/// What Xero said about the remaining call budget, last time it answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Quota {
+    pub min_remaining: Option<u32>,
+    pub day_remaining: Option<u32>,
+    pub observed_at: Option<OffsetDateTime>,
+}
+
+/// A connected XPM practice. Holds no token: those live in the [`crate::secrets::SecretStore`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    pub id: i64,
+    pub provider: String,
+    /// The `id` of Xero's `/connections` entry (what `DELETE /connections/{id}` takes).
+    pub xero_connection_id: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub authorised_by_name: Option<String>,
+    pub authorised_by_email: Option<String>,
+    pub status: ConnectionStatus,
+    pub status_reason: Option<String>,
+    pub settings: SyncSettings,
+    /// Start of the last committed sync: the next changes sync asks for `modifiedsince` this
+    /// minus the overlap.
+    pub watermark: Option<OffsetDateTime>,
+    pub next_changes_due_at: Option<OffsetDateTime>,
+    pub next_full_due_at: Option<OffsetDateTime>,
+    pub next_token_refresh_at: Option<OffsetDateTime>,
+    /// Set when a contact sweep found contacts it could not place: a full sync is due now.
+    pub full_requested_at: Option<OffsetDateTime>,
+    pub token_refreshed_at: Option<OffsetDateTime>,
+    pub quota: Quota,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// What the connect flow knows when it saves a connection.
+#[derive(Debug, Clone, Default)]
+pub struct NewConnection {
+    pub xero_connection_id: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub authorised_by_name: Option<String>,
+    pub authorised_by_email: Option<String>,
+    pub settings: SyncSettings,
+}
+
+const COLUMNS: &str = "id, provider, xero_connection_id, tenant_id, tenant_name, authorised_by_name, \
+     authorised_by_email, status, status_reason, settings, watermark, next_changes_due_at, \
+     next_full_due_at, next_token_refresh_at, full_requested_at, token_refreshed_at, \
+     quota_min_remaining, quota_day_remaining, quota_observed_at, created_at, updated_at";
+
+fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
+    Ok(row
+        .get::<_, Option<String>>(idx)?
+        .as_deref()
+        .and_then(clock::from_db))
+}
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Connection> {
+    let settings: String = row.get(9)?;
+    Ok(Connection {
+        id: row.get(0)?,
+        provider: row.get(1)?,
+        xero_connection_id: row.get(2)?,
+        tenant_id: row.get(3)?,
+        tenant_name: row.get(4)?,
+        authorised_by_name: row.get(5)?,
+        authorised_by_email: row.get(6)?,
+        status: ConnectionStatus::parse(&row.get::<_, String>(7)?),
+        status_reason: row.get(8)?,
+        // Unknown or broken settings fall back to defaults rather than lock the admin out.
+        settings: serde_json::from_str(&settings).unwrap_or_default(),
+        watermark: ts(row, 10)?,
+        next_changes_due_at: ts(row, 11)?,
+        next_full_due_at: ts(row, 12)?,
+        next_token_refresh_at: ts(row, 13)?,
+        full_requested_at: ts(row, 14)?,
+        token_refreshed_at: ts(row, 15)?,
+        quota: Quota {
+            min_remaining: row.get(16)?,
+            day_remaining: row.get(17)?,
+            observed_at: ts(row, 18)?,
+        },
+        created_at: ts(row, 19)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        updated_at: ts(row, 20)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    })
+}
+
+fn opt_ts(t: Option<OffsetDateTime>) -> Option<String> {
+    t.map(clock::to_db)
+}
+
+impl Store {
+    /// Saves a new connection (status `connected`). A tenant can have one live connection.
+    pub fn create_connection(&mut self, new: &NewConnection) -> Result<Connection> {
+        let now = clock::to_db(clock::now());
+        self.db.execute(
+            "INSERT INTO connections (provider, xero_connection_id, tenant_id, tenant_name, \
+             authorised_by_name, authorised_by_email, status, settings, created_at, updated_at) \
+             VALUES ('xpm', ?1, ?2, ?3, ?4, ?5, 'connected', ?6, ?7, ?7)",
+            params![
+                new.xero_connection_id,
+                new.tenant_id,
+                new.tenant_name,
+                new.authorised_by_name,
+                new.authorised_by_email,
+                serde_json::to_string(&new.settings).expect("settings serialise"),
+                now
+            ],
+        )?;
+        let id = self.db.last_insert_rowid();
+        self.connection(id)
+    }
+
+    pub fn connection(&self, id: i64) -> Result<Connection> {
+        self.db
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
+                [id],
+                from_row,
+            )
+            .optional()?
+            .ok_or(SyncError::UnknownConnection(id))
+    }
+
+    /// Every connection, oldest first, disconnected ones included.
+    pub fn connections(&self) -> Result<Vec<Connection>> {
+        let mut stmt = self
+            .db
+            .prepare(&format!("SELECT {COLUMNS} FROM connections ORDER BY id"))?;
+        let rows = stmt
+            .query_map([], from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// Credentials of a reconnect can replace those of a connection to the same tenant.
+    pub fn connection_for_tenant(&self, tenant_id: &str) -> Result<Option<Connection>> {
+        Ok(self
+            .db
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM connections WHERE tenant_id = ?1 AND status <> 'disconnected'"
+                ),
+                [tenant_id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn update_settings(&mut self, id: i64, settings: &SyncSettings) -> Result<()> {
+        self.update(
+            id,
+            "settings = ?2",
+            params![id, serde_json::to_string(settings).expect("settings serialise")],
+        )
+    }
+
+    pub fn set_status(&mut self, id: i64, status: ConnectionStatus, reason: Option<&str>) -> Result<()> {
+        self.update(
+            id,
+            "status = ?2, status_reason = ?3",
+            params![id, status.as_str(), reason],
+        )
+    }
+
+    /// Persists the schedule's next-due times so a restart knows what was due.
+    pub fn save_next_due(
+        &mut self,
+        id: i64,
+        changes: Option<OffsetDateTime>,
+        full: Option<OffsetDateTime>,
+        token_refresh: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        self.update(
+            id,
+            "next_changes_due_at = ?2, next_full_due_at = ?3, next_token_refresh_at = ?4",
+            params![id, opt_ts(changes), opt_ts(full), opt_ts(token_refresh)],
+        )
+    }
+
+    /// Asks the schedule for a full sync as soon as possible (`None` clears the request).
+    pub fn request_full_sync(&mut self, id: i64, at: Option<OffsetDateTime>) -> Result<()> {
+        self.update(id, "full_requested_at = ?2", params![id, opt_ts(at)])
+    }
+
+    pub fn record_token_refresh(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
+        self.update(id, "token_refreshed_at = ?2", params![id, clock::to_db(at)])
+    }
+
+    pub fn record_quota(&mut self, id: i64, quota: &Quota) -> Result<()> {
+        record_quota(&self.db, id, quota)
+    }
+
+    /// Marks the connection disconnected and keeps its data (`delete_connection` removes it).
+    pub fn mark_disconnected(&mut self, id: i64) -> Result<()> {
+        self.set_status(id, ConnectionStatus::Disconnected, None)
+    }
+
+    /// Deletes the connection and everything synced for it (clients, contacts, history).
+    pub fn delete_connection(&mut self, id: i64) -> Result<()> {
+        let n = self.db.execute("DELETE FROM connections WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(SyncError::UnknownConnection(id));
+        }
+        Ok(())
+    }
+
+    fn update(&mut self, id: i64, set: &str, params: &[&dyn rusqlite::ToSql]) -> Result<()> {
+        let sql = format!(
+            "UPDATE connections SET {set}, updated_at = '{}' WHERE id = ?1",
+            clock::to_db(clock::now())
+        );
+        let n = self.db.execute(&sql, params)?;
+        if n == 0 {
+            return Err(SyncError::UnknownConnection(id));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn record_quota(db: &rusqlite::Connection, id: i64, quota: &Quota) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET quota_min_remaining = COALESCE(?2, quota_min_remaining), \
+         quota_day_remaining = COALESCE(?3, quota_day_remaining), quota_observed_at = ?4 WHERE id = ?1",
+        params![
+            id,
+            quota.min_remaining,
+            quota.day_remaining,
+            opt_ts(quota.observed_at)
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_watermark(db: &rusqlite::Connection, id: i64, watermark: OffsetDateTime) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET watermark = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, clock::to_db(watermark), clock::to_db(clock::now())],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn set_verify_cursor(db: &rusqlite::Connection, id: i64, cursor: Option<&str>) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET verify_cursor = ?2 WHERE id = ?1",
+        params![id, cursor],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn verify_cursor(db: &rusqlite::Connection, id: i64) -> Result<Option<String>> {
+    Ok(
+        db.query_row("SELECT verify_cursor FROM connections WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
+}

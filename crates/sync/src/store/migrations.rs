@@ -1,0 +1,46 @@
+//! Versioned schema migrations, applied in order at open. A migration is never edited once
+//! released: a change is a new file with the next number.
+
+use std::path::Path;
+
+use crate::error::{Result, SyncError};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_directory.sql"))];
+
+/// The schema version this build writes.
+pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+pub(super) fn migrate(db: &mut rusqlite::Connection, path: &Path) -> Result<()> {
+    loop {
+        // Re-read the version inside the write lock: two processes opening a fresh file at the
+        // same moment must not both run migration 1.
+        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if current > LATEST_SCHEMA_VERSION {
+            return Err(SyncError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found: current,
+                known: LATEST_SCHEMA_VERSION,
+            });
+        }
+        let Some(&(version, sql)) = MIGRATIONS.iter().find(|(v, _)| *v > current) else {
+            return Ok(());
+        };
+        tracing::info!(version, "migrating the client directory");
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_increasing_from_one() {
+        for (i, (v, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*v, i as i64 + 1);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! "Re-sync ALL client data" (SPEC 5.1).
+
+use std::collections::HashSet;
+
+use time::OffsetDateTime;
+
+use super::meter::Meter;
+use super::progress::{Phase, ProgressSink, Reporter};
+use super::{RunGuard, SyncReport, SyncRequest};
+use crate::clock;
+use crate::error::{Result, SyncError};
+use crate::lock::SyncLock;
+use crate::source::{ClientListing, PracticeSource};
+use crate::store::connections::{record_quota, set_watermark};
+use crate::store::runs::{finish_run, RunEnd};
+use crate::store::{Applied, Applier, Connection, RunKind, RunOutcome, Store, WriteTx};
+
+/// Streams the whole client list into the directory in one transaction: upserts by content hash
+/// (an unchanged client is not written), then, only after the complete list was applied,
+/// tombstones the clients XPM no longer lists, unless that would remove more than the mass-removal
+/// guard allows (then nothing is kept and [`SyncError::MassRemoval`] asks for confirmation;
+/// `request.force` confirms). Sets the watermark to the list's server `Date`.
+pub async fn full_sync<S: PracticeSource>(
+    store: &mut Store,
+    source: &S,
+    lock: &SyncLock,
+    connection_id: i64,
+    request: SyncRequest,
+    progress: &dyn ProgressSink,
+) -> Result<SyncReport> {
+    let request = SyncRequest {
+        kind: RunKind::Full,
+        ..request
+    };
+    let guard = RunGuard::begin(store, lock, connection_id, request, None)?;
+    let connection = store.connection(connection_id)?;
+    let mut reporter = Reporter::new(progress, guard.run_id);
+    let mut applier = Applier::new(connection_id, guard.run_id);
+    let mut meter = Meter::default();
+    let result = run(
+        store,
+        source,
+        &connection,
+        request,
+        &guard,
+        &mut applier,
+        &mut meter,
+        &mut reporter,
+    )
+    .await;
+    match result {
+        Ok(watermark) => {
+            guard.release_status(store, None);
+            tracing::info!(run = guard.run_id, counts = ?applier.counts, "full sync committed");
+            Ok(guard.report(RunKind::Full, request, applier.counts, Some(watermark), false))
+        }
+        Err(e) => {
+            let _ = store.record_quota(connection_id, &meter.quota);
+            Err(guard.fail(store, &applier.counts, e))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run<S: PracticeSource>(
+    store: &mut Store,
+    source: &S,
+    connection: &Connection,
+    request: SyncRequest,
+    guard: &RunGuard,
+    applier: &mut Applier,
+    meter: &mut Meter,
+    reporter: &mut Reporter<'_>,
+) -> Result<OffsetDateTime> {
+    let settings = &connection.settings;
+    let started_local = clock::now();
+    reporter.phase(Phase::Listing, None);
+    let mut listing = match source.list_clients(None).await {
+        Ok(listing) => listing,
+        Err(e) => {
+            meter.failed(&mut applier.counts);
+            return Err(e.into());
+        }
+    };
+    // The server's clock at the start of the list: changes made after it are in the next
+    // changes sync's window even if the local clock is wrong.
+    let watermark = listing.meta().date.unwrap_or(started_local);
+
+    let tx = WriteTx::begin(store.db_mut())?;
+    let live_before = applier.live_client_count(tx.db())?;
+    while let Some(item) = listing.next_client().await {
+        let client = match item {
+            Ok(client) => client,
+            Err(e) => {
+                meter.answered(&mut applier.counts, &listing.meta());
+                return Err(e.into());
+            }
+        };
+        let applied = applier.apply_client(tx.db(), client)?;
+        reporter.step(applied != Applied::Skipped);
+    }
+    reporter.finish_phase();
+    meter.answered(&mut applier.counts, &listing.meta());
+    drop(listing);
+
+    let absent = applier.absent_clients(tx.db())?;
+    let would_remove = absent.len() as u64;
+    let share_limit = (live_before as f64 * settings.mass_removal_share).floor() as u64;
+    if !request.force
+        && would_remove >= u64::from(settings.mass_removal_min.max(1))
+        && would_remove > share_limit
+    {
+        return Err(SyncError::MassRemoval {
+            would_remove,
+            live: live_before,
+            threshold: settings.mass_removal_share,
+        });
+    }
+    reporter.phase(Phase::Removing, Some(would_remove));
+    applier.tombstone(tx.db(), &absent)?;
+
+    if let Some(previous) = connection.watermark {
+        reporter.phase(Phase::CheckingMissed, None);
+        applier.counts.missed_by_incremental =
+            missed_by_incremental(source, previous - settings.overlap(), applier, meter).await;
+    }
+
+    reporter.phase(Phase::Committing, None);
+    let db = tx.db();
+    set_watermark(db, connection.id, watermark)?;
+    record_quota(db, connection.id, &meter.quota)?;
+    db.execute(
+        "UPDATE connections SET full_requested_at = NULL WHERE id = ?1",
+        [connection.id],
+    )?;
+    finish_run(
+        db,
+        guard.run_id,
+        &RunEnd {
+            outcome: RunOutcome::Ok,
+            counts: &applier.counts,
+            watermark: Some(watermark),
+            error: None,
+            retry_after_at: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(watermark)
+}
+
+/// Of the clients this full sync found changed, those XPM's `modifiedsince` does not report as
+/// modified since the last sync: no incremental sync (ours, HowNow's) could have brought them.
+/// Costs one small list call; `None` if it fails (a statistic must not fail the sync).
+async fn missed_by_incremental<S: PracticeSource>(
+    source: &S,
+    since: OffsetDateTime,
+    applier: &mut Applier,
+    meter: &mut Meter,
+) -> Option<u64> {
+    if applier.changed_clients.is_empty() {
+        return Some(0);
+    }
+    let mut flagged = HashSet::new();
+    let mut listing = match source.list_clients(Some(since)).await {
+        Ok(listing) => listing,
+        Err(e) => {
+            meter.failed(&mut applier.counts);
+            tracing::warn!(error = %e, "could not measure missed-by-incremental");
+            return None;
+        }
+    };
+    while let Some(item) = listing.next_client().await {
+        match item {
+            Ok(client) => {
+                if let Some(uuid) = client.uuid {
+                    flagged.insert(uuid);
+                }
+            }
+            Err(e) => {
+                meter.answered(&mut applier.counts, &listing.meta());
+                tracing::warn!(error = %e, "could not measure missed-by-incremental");
+                return None;
+            }
+        }
+    }
+    meter.answered(&mut applier.counts, &listing.meta());
+    Some(
+        applier
+            .changed_clients
+            .iter()
+            .filter(|u| !flagged.contains(*u))
+            .count() as u64,
+    )
+}

@@ -1,0 +1,209 @@
+//! The contact sweep (SPEC 5.4): what XPM's `modifiedsince` does not flag.
+//!
+//! XPM does not bump a client's modified time when one of its contacts is edited, added or made
+//! primary, so a changes sync alone misses those. Every changes sync therefore also:
+//!
+//! 1. pages through `client.api/contacts` (every non-deleted contact, no client reference) and
+//!    compares each contact's hash with the directory's:
+//!    * known and changed → the contact is updated (each field in `sync_changes`) and the live
+//!      clients that list it are re-fetched, so their JSON, hash and links are current;
+//!    * known but no longer listed → deleted in XPM: tombstoned, its clients re-fetched;
+//!    * unknown → a contact was added to some client (or created alone) without the client
+//!      being flagged. The contacts list cannot say which client, and finding it one
+//!      `client.api/get` at a time could cost a call per client, whereas a full sync costs ONE
+//!      call: so the contact is stored unlinked and a **full sync is requested** (the schedule
+//!      runs it next; `full_requested_at`). An orphan contact of no client is then known, and
+//!      does not trigger another full sync.
+//! 2. re-fetches, one `client.api/get` each, a small **rotating slice** of clients
+//!    (`verify_per_run`, cursor in `connections.verify_cursor`). A primary-contact move changes
+//!    nothing in the contacts list (IsPrimary belongs to the link), so no list can reveal it; the
+//!    slice finds it within `clients / verify_per_run` runs, and the daily full sync within a day
+//!    at worst. Practices up to `verify_per_run` clients are verified completely on every run.
+//!
+//! Budget: re-fetches beyond `max_refetch_per_run`, or beyond what the day budget allows above
+//! the reserve, are not made; a full sync is requested instead (one call).
+
+use std::collections::{BTreeSet, HashSet};
+
+use hownow_xpm::XpmError;
+
+use super::meter::Meter;
+use super::progress::{Phase, ProgressSink, Reporter};
+use super::{RunGuard, SyncReport, SyncRequest};
+use crate::clock;
+use crate::error::Result;
+use crate::lock::SyncLock;
+use crate::settings::SyncSettings;
+use crate::source::PracticeSource;
+use crate::store::connections::record_quota;
+use crate::store::runs::{finish_run, RunEnd};
+use crate::store::{Applier, ContactSweepOutcome, RunKind, RunOutcome, Store, WriteTx};
+
+/// Safety stop for a server that never stops paging.
+const MAX_CONTACT_PAGES: u32 = 10_000;
+
+pub(crate) struct SweepResult {
+    pub full_requested: bool,
+}
+
+/// Runs the sweep and the re-fetches inside the caller's transaction.
+pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
+    tx: &mut WriteTx<'_>,
+    source: &S,
+    settings: &SyncSettings,
+    applier: &mut Applier,
+    meter: &mut Meter,
+    reporter: &mut Reporter<'_>,
+) -> Result<SweepResult> {
+    reporter.phase(Phase::SweepingContacts, None);
+    let mut listed: HashSet<String> = HashSet::new();
+    let mut refetch: BTreeSet<String> = BTreeSet::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = match source
+            .contacts_page(settings.contacts_page_size.clamp(1, 500), token.as_deref())
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                meter.failed(&mut applier.counts);
+                return Err(e.into());
+            }
+        };
+        meter.answered(&mut applier.counts, &page.meta);
+        pages += 1;
+        for contact in &page.value.items {
+            if let Some(uuid) = &contact.uuid {
+                listed.insert(uuid.clone());
+            }
+            if let ContactSweepOutcome::Changed { clients } = applier.sweep_contact(tx.db(), contact)? {
+                refetch.extend(clients);
+            }
+            reporter.step(false);
+        }
+        match page.value.next_page_token {
+            Some(next) if token.as_deref() != Some(next.as_str()) && pages < MAX_CONTACT_PAGES => {
+                token = Some(next)
+            }
+            _ => break,
+        }
+    }
+    reporter.finish_phase();
+    refetch.extend(applier.sweep_missing(tx.db(), &listed)?);
+    // Contacts changed through a client of this run are stale in the other clients listing them.
+    for contact in applier.changed_contacts.clone() {
+        refetch.extend(applier.live_clients_of_contact(tx.db(), &contact)?);
+    }
+    let mut full_requested = applier.counts.contacts_unknown > 0;
+    let mut todo: Vec<String> = refetch
+        .into_iter()
+        .filter(|u| !applier.seen.contains(u))
+        .collect();
+
+    let day_left = meter.quota.day_remaining.map(u64::from);
+    let affordable = |n: u64| day_left.is_none_or(|left| n + u64::from(settings.budget_reserve) <= left);
+    if todo.len() as u64 > u64::from(settings.max_refetch_per_run) || !affordable(todo.len() as u64) {
+        tracing::info!(
+            clients = todo.len(),
+            "too many clients to re-fetch one by one; requesting a full sync"
+        );
+        todo.clear();
+        full_requested = true;
+    }
+    {
+        let slice = applier.next_verify_slice(tx.db(), settings.verify_per_run)?;
+        let extra: Vec<String> = slice
+            .into_iter()
+            .filter(|u| !applier.seen.contains(u) && !todo.contains(u))
+            .collect();
+        if affordable((todo.len() + extra.len()) as u64) {
+            todo.extend(extra);
+        }
+    }
+
+    reporter.phase(Phase::Refetching, Some(todo.len() as u64));
+    for uuid in todo {
+        match source.get_client(&uuid).await {
+            Ok(fetched) => {
+                meter.answered(&mut applier.counts, &fetched.meta);
+                applier.counts.refetched += 1;
+                applier.apply_client(tx.db(), fetched.value)?;
+            }
+            Err(XpmError::Api { description }) => {
+                // XPM no longer knows the client (deleted since): the full sync settles it.
+                meter.failed(&mut applier.counts);
+                tracing::warn!(client = %uuid, %description, "could not re-fetch a client; requesting a full sync");
+                full_requested = true;
+            }
+            Err(e) => {
+                meter.failed(&mut applier.counts);
+                return Err(e.into());
+            }
+        }
+        reporter.step(true);
+    }
+    Ok(SweepResult { full_requested })
+}
+
+/// Only the contact sweep and its re-fetches (run kind `contacts`); the watermark stays.
+pub async fn contact_sweep<S: PracticeSource>(
+    store: &mut Store,
+    source: &S,
+    lock: &SyncLock,
+    connection_id: i64,
+    request: SyncRequest,
+    progress: &dyn ProgressSink,
+) -> Result<SyncReport> {
+    let request = SyncRequest {
+        kind: RunKind::Contacts,
+        ..request
+    };
+    let guard = RunGuard::begin(store, lock, connection_id, request, None)?;
+    let connection = store.connection(connection_id)?;
+    let mut reporter = Reporter::new(progress, guard.run_id);
+    let mut applier = Applier::new(connection_id, guard.run_id);
+    let mut meter = Meter::default();
+    let result: Result<bool> = async {
+        let mut tx = WriteTx::begin(store.db_mut())?;
+        let sweep = sweep_and_refetch(
+            &mut tx,
+            source,
+            &connection.settings,
+            &mut applier,
+            &mut meter,
+            &mut reporter,
+        )
+        .await?;
+        reporter.phase(Phase::Committing, None);
+        let db = tx.db();
+        record_quota(db, connection_id, &meter.quota)?;
+        if sweep.full_requested {
+            db.execute(
+                "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
+                rusqlite::params![connection_id, clock::to_db(clock::now())],
+            )?;
+        }
+        let end = RunEnd {
+            outcome: RunOutcome::Ok,
+            counts: &applier.counts,
+            watermark: None,
+            error: None,
+            retry_after_at: None,
+        };
+        finish_run(db, guard.run_id, &end)?;
+        tx.commit()?;
+        Ok(sweep.full_requested)
+    }
+    .await;
+    match result {
+        Ok(full_requested) => {
+            guard.release_status(store, None);
+            Ok(guard.report(RunKind::Contacts, request, applier.counts, None, full_requested))
+        }
+        Err(e) => {
+            let _ = store.record_quota(connection_id, &meter.quota);
+            Err(guard.fail(store, &applier.counts, e))
+        }
+    }
+}
