@@ -70,10 +70,9 @@ use time::OffsetDateTime;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use gateway::GatewayRejection;
-pub use oauth_error::OAuthError;
-pub use redirect::RedirectRefusal;
 
 use crate::tenants::{DemoUser, USERS};
+use oauth_error::OAuthError;
 use store::{AccessRefusal, State};
 
 /// The scopes the sandbox knows; any other scope is `invalid_scope`, as at Xero.
