@@ -56,6 +56,12 @@ pub(crate) struct ApiInner {
 
 impl XeroApi {
     pub fn new(config: ApiConfig) -> Result<Self, XpmError> {
+        if config.api_base.cannot_be_a_base() {
+            return Err(XpmError::Config(format!(
+                "`{}` cannot be an API base URL",
+                config.api_base
+            )));
+        }
         let http = config.http.build_client()?;
         Ok(XeroApi {
             inner: Arc::new(ApiInner {

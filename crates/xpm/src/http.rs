@@ -54,8 +54,9 @@ impl HttpConfig {
 /// How failed requests are retried.
 ///
 /// 5xx answers, dropped connections and timeouts are retried with exponential backoff and jitter;
-/// a 429 for the per-minute limit waits Xero's `Retry-After` (when it is at most
-/// `max_rate_limit_wait`) and tries again; everything else is returned at once.
+/// a 429 for the per-minute limit (or another short-lived one, such as the app-wide minute limit)
+/// waits Xero's `Retry-After` (when it is at most `max_rate_limit_wait`) and tries again; a 429
+/// for the day limit and everything else is returned at once.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Tries in total, the first included (1 = never retry).
@@ -89,10 +90,9 @@ impl RetryPolicy {
             return None;
         }
         match error {
-            XpmError::RateLimited {
-                kind: RateLimitKind::Minute,
-                retry_after,
-            } => {
+            // Only the day limit is long-lived; minute, app-minute and concurrency breaches clear
+            // within Retry-After.
+            XpmError::RateLimited { kind, retry_after } if *kind != RateLimitKind::Day => {
                 let wait = retry_after.unwrap_or(self.max_rate_limit_wait);
                 (wait <= self.max_rate_limit_wait).then_some(wait)
             }
@@ -215,7 +215,7 @@ fn rate_limit_kind(headers: &HeaderMap) -> RateLimitKind {
         .as_deref()
     {
         Some("minute") => RateLimitKind::Minute,
-        Some("day") => RateLimitKind::Day,
+        Some("day") | Some("daily") => RateLimitKind::Day,
         _ => RateLimitKind::Other,
     }
 }
@@ -478,6 +478,11 @@ mod tests {
             retry_after: Some(Duration::from_secs(1)),
         };
         assert_eq!(policy.delay_before_retry(&day, 1), None);
+        let app = XpmError::RateLimited {
+            kind: RateLimitKind::Other,
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        assert_eq!(policy.delay_before_retry(&app, 1), Some(Duration::from_secs(1)));
         let forbidden = XpmError::Forbidden {
             detail: String::new(),
         };

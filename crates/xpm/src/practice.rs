@@ -79,7 +79,7 @@ impl PracticeClient {
         limiter: Arc<TenantLimiter>,
     ) -> Self {
         let base = http::join_path(&api.inner.config.api_base, &["practicemanager", "3.1"])
-            .unwrap_or_else(|_| api.inner.config.api_base.clone());
+            .expect("XeroApi::new checked that the API base can be a base");
         PracticeClient {
             inner: Arc::new(PracticeInner {
                 api,
@@ -252,15 +252,16 @@ impl PracticeClient {
         match http::check_status(response, config.http.idle_timeout).await {
             Ok(response) => Ok((response, meta, permit)),
             Err(error) => {
-                if let XpmError::RateLimited {
-                    kind: RateLimitKind::Minute,
-                    retry_after,
-                } = &error
-                {
-                    let pause = retry_after
-                        .unwrap_or(config.rate_limits.window)
-                        .min(config.retry.max_rate_limit_wait);
-                    self.inner.limiter.pause_for(pause);
+                match &error {
+                    XpmError::RateLimited { kind, retry_after } if *kind != RateLimitKind::Day => {
+                        // Hold back the tenant's other requests too: they would only collect
+                        // more 429s, each counting against the day's budget.
+                        let pause = retry_after
+                            .unwrap_or(config.rate_limits.window)
+                            .min(config.retry.max_rate_limit_wait);
+                        self.inner.limiter.pause_for(pause);
+                    }
+                    _ => {}
                 }
                 Err(error)
             }
