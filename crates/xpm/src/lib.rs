@@ -10,6 +10,23 @@
 //!   decode responses while they download.
 //!
 //! This crate has no storage and no UI: the sync engine (`hownow-sync`) owns both.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hownow_xpm::XpmError> {
+//! use std::sync::Arc;
+//! use hownow_xpm::{ApiConfig, StaticToken, XeroApi};
+//!
+//! let api = XeroApi::new(ApiConfig::default())?; // one per process: it owns the rate limiters
+//! let xpm = api.practice("tenant-id", Arc::new(StaticToken::new("access token")));
+//! let mut clients = xpm.list_clients(None).await?;
+//! while let Some(client) = clients.next_client().await {
+//!     let client = client?; // an error here means the list is incomplete: apply nothing final
+//!     println!("{:?}", client.name);
+//! }
+//! println!("Xero's clock: {:?}", clients.meta().date);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod api;
 mod body;
