@@ -5,7 +5,7 @@ use std::io::BufRead;
 use crate::{BillingType, Reference, XpmError};
 
 use super::pull::{Pull, Tok};
-use super::records::{Record, Slot};
+use super::records::{PaginationLinks, Record, Slot};
 use super::values;
 
 /// Reads the children of the element just opened into `record`, up to the element's end tag.
@@ -51,7 +51,11 @@ fn fill<R: BufRead>(pull: &mut Pull<R>, slot: Slot<'_>) -> Result<(), XpmError> 
         Slot::GroupRefs(list) => read_list(pull, b"Group", "<Groups>", list)?,
         Slot::Relationships(list) => read_list(pull, b"Relationship", "<Relationships>", list)?,
         Slot::ClientRefs(list) => read_list(pull, b"Client", "<Clients>", list)?,
-        Slot::Links(pagination) => read_into(pull, pagination)?,
+        Slot::Links(pagination) => {
+            let mut links = PaginationLinks(std::mem::take(pagination));
+            read_into(pull, &mut links)?;
+            *pagination = links.0;
+        }
         Slot::Unknown => pull.skip_subtree()?,
     }
     Ok(())

@@ -26,7 +26,7 @@ pub(crate) enum Slot<'a> {
     Relationships(&'a mut Vec<Relationship>),
     /// `<Clients><Client>` inside a group.
     ClientRefs(&'a mut Vec<Reference>),
-    /// `<Links>` inside `<Pagination>`: read into the same record.
+    /// `<Links>` inside `<Pagination>`.
     Links(&'a mut Pagination),
     Unknown,
 }
@@ -230,6 +230,24 @@ impl Record for Pagination {
             b"Links" => Slot::Links(self),
             b"First" => Slot::Text(&mut self.first),
             b"Next" => Slot::Text(&mut self.next),
+            _ => Slot::Unknown,
+        }
+    }
+}
+
+/// The children of `<Links>`. A record of its own (not `Pagination` again) so that nested
+/// `<Links>` are skipped instead of recursing: the decoder's recursion depth is bounded by the
+/// schema, never by the input.
+#[derive(Default)]
+pub(crate) struct PaginationLinks(pub(crate) Pagination);
+
+impl Record for PaginationLinks {
+    const ELEMENT: &'static str = "<Links>";
+
+    fn slot(&mut self, name: &[u8]) -> Slot<'_> {
+        match name {
+            b"First" => Slot::Text(&mut self.0.first),
+            b"Next" => Slot::Text(&mut self.0.next),
             _ => Slot::Unknown,
         }
     }

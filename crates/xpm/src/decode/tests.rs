@@ -470,6 +470,28 @@ fn byte_order_mark_and_namespace_prefixes_are_accepted() {
     assert_eq!(d, Decoded::default());
 }
 
+#[test]
+fn deep_nesting_does_not_recurse() {
+    // Unknown and repeated elements are skipped iteratively; only the schema's few levels recurse.
+    let depth = 200_000;
+    for (open, close) in [
+        ("<Links>", "</Links>"),
+        ("<X>", "</X>"),
+        ("<Client>", "</Client>"),
+    ] {
+        let xml = format!(
+            "<Response><Status>OK</Status><Pagination>{}{}</Pagination><Clients><Client><Notes><Note>{}{}</Note>\
+             </Notes></Client></Clients></Response>",
+            open.repeat(depth),
+            close.repeat(depth),
+            open.repeat(depth),
+            close.repeat(depth)
+        );
+        let d = decode(&xml);
+        assert_eq!(d.clients.unwrap().len(), 1);
+    }
+}
+
 // ---- refusals ----
 
 #[test]
