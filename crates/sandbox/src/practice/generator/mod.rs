@@ -163,8 +163,8 @@ impl Generator {
     fn make_groups(&mut self) {
         let count = (self.spec.clients / 100).clamp(3, 200);
         for i in 0..count {
-            let name = if i < GROUP_THEMES.len() {
-                GROUP_THEMES[i].to_string()
+            let name = if let Some(theme) = GROUP_THEMES.get(i) {
+                theme.to_string()
             } else {
                 let family = self.pick(LAST_NAMES).0;
                 format!("{family} Family Group {}", i + 1)
@@ -303,12 +303,12 @@ impl Generator {
 
         if individual {
             if self.pct(70) {
-                d.title = Some(if person.female {
+                let title = if person.female {
                     self.pick(&["Mrs", "Ms", "Miss", "Dr"])
                 } else {
                     self.pick(&["Mr", "Dr"])
-                })
-                .map(str::to_string);
+                };
+                d.title = Some(title.to_string());
             }
             if self.pct(60) {
                 d.gender = Some(if person.female { "Female" } else { "Male" }.into());
