@@ -64,11 +64,14 @@ impl MemorySource {
         }
     }
 
+    /// A practice of `clients`, last modified 30 days before the clock.
     pub fn with_clients(clients: impl IntoIterator<Item = Client>) -> Self {
         let source = Self::new();
+        source.advance(Duration::days(-30));
         for c in clients {
             source.put_client(c);
         }
+        source.advance(Duration::days(30));
         source
     }
 

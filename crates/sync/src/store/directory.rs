@@ -270,9 +270,15 @@ impl Applier {
                 if !s.archived && archived {
                     self.counts.archived += 1;
                 }
-                self.counts.updated += 1;
                 self.changed_clients.insert(uuid.clone());
-                Applied::Updated
+                if s.removed && !deleted {
+                    // Back in the directory: counted like a new client.
+                    self.counts.added += 1;
+                    Applied::Restored
+                } else {
+                    self.counts.updated += 1;
+                    Applied::Updated
+                }
             }
         };
         Ok(outcome)
