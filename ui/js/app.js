@@ -122,7 +122,7 @@ function watchSyncs() {
     const where = tenantName ? ` (${tenantName})` : '';
     if (run.outcome === 'failed') {
       toast(`${what} failed${where}: ${run.error || 'unknown error'}`, 'danger');
-    } else if (run.outcome === 'success') {
+    } else if (run.outcome === 'ok') {
       toast(`${what} finished${where}: ${countsSummary(run.counts)}.`, 'ok');
     }
   });

@@ -71,17 +71,30 @@ export const TRIGGER_LABEL = {
 };
 
 export const OUTCOME_LABEL = {
-  success: 'Succeeded',
+  ok: 'Succeeded',
   failed: 'Failed',
   running: 'Running',
-  cancelled: 'Cancelled',
   interrupted: 'Interrupted',
+  needs_confirmation: 'Needs confirmation',
 };
 
-/** Records a run touched: what an admin means by "changes". */
+export const OUTCOME_TONE = { ok: 'ok', failed: 'danger', running: 'accent', interrupted: 'warn', needs_confirmation: 'warn' };
+
+/** Records a run touched: what an admin means by "changes" (clients, and contacts the sweep updated). */
 export function changesOf(counts) {
   if (!counts) return 0;
-  return (counts.added ?? 0) + (counts.updated ?? 0) + (counts.archived ?? 0) + (counts.removed ?? 0);
+  return (
+    (counts.added ?? 0) + (counts.updated ?? 0) + (counts.archived ?? 0) + (counts.removed ?? 0) + (counts.contactsChanged ?? 0)
+  );
+}
+
+/**
+ * Changes XPM's modified-since filter did not report: found by a full sync's check
+ * (missed by incremental) or by the contact sweep of an update.
+ */
+export function caughtOf(counts) {
+  if (!counts) return 0;
+  return (counts.missedByIncremental ?? 0) + (counts.contactsChanged ?? 0);
 }
 
 /** "3 added, 12 updated, 1 removed" or "no changes". */
@@ -92,6 +105,7 @@ export function countsSummary(counts) {
   if (counts.updated) parts.push(`${count(counts.updated)} updated`);
   if (counts.archived) parts.push(`${count(counts.archived)} archived`);
   if (counts.removed) parts.push(`${count(counts.removed)} removed`);
+  if (counts.contactsChanged) parts.push(`${count(counts.contactsChanged)} contacts caught by the contact check`);
   if (counts.missedByIncremental) parts.push(`${count(counts.missedByIncremental)} missed by incremental`);
   return parts.length ? parts.join(', ') : 'no changes';
 }

@@ -35,7 +35,7 @@
       trigger: full ? 'daily_full' : 'schedule',
       startedAt: new Date(start).toISOString(),
       finishedAt: new Date(start + (full ? 94000 : 6000 + i * 300)).toISOString(),
-      outcome: i === 5 ? 'failed' : 'success',
+      outcome: i === 5 ? 'failed' : 'ok',
       error: i === 5 ? 'Xero answered 503 Service Unavailable three times; will retry at the next schedule.' : null,
       apiCalls: full ? 4 : 2 + (i % 3),
       bytes: 0,
@@ -46,7 +46,8 @@
         unchanged: full ? 1190 : 2,
         archived: i % 7 === 0 ? 1 : 0,
         removed: 0,
-        missedByIncremental: full ? 2 + (i % 3) : 0,
+        missedByIncremental: full ? 2 + (i % 3) : null,
+        contactsChanged: full ? 0 : i % 4 === 1 ? 1 : 0,
       },
       ...extra,
     };
@@ -69,14 +70,14 @@
     ...extra,
   });
   if (scenario !== 'empty' && scenario !== 'notenant') {
-    connections = [conn('conn-1', 'Harbour & Co Chartered Accountants')];
+    connections = [conn(1, 'Harbour & Co Chartered Accountants')];
     if (scenario === 'reauth') connections[0].status = 'needs_reauth';
     if (scenario === 'failed') connections[0].lastSync = runs[5];
     if (scenario === 'syncing') {
       connections[0].status = 'syncing';
-      connections[0].progress = { connectionId: 'conn-1', runKind: 'full', phase: 'clients', message: 'Fetching clients', done: 506, total: 1204, percent: 42 };
+      connections[0].progress = { connectionId: 1, runKind: 'full', phase: 'clients', message: 'Fetching clients', done: 506, total: 1204, percent: 42 };
     }
-    if (scenario === 'multi') connections.push(conn('conn-2', 'Kōwhai Tax Partners 🥝', { demo: false, clientCount: 87 }));
+    if (scenario === 'multi') connections.push(conn(2, 'Kōwhai Tax Partners 🥝', { demo: false, clientCount: 87 }));
   }
 
   let login = { stage: 'idle' };
@@ -131,7 +132,7 @@
     login_open_again: () => null,
     login_cancel: () => setLogin({ stage: 'idle' }),
     login_choose_tenant: ({ tenantId }) => {
-      const c = conn('conn-new', tenantId === 't1' ? 'Harbour & Co Chartered Accountants' : 'Kōwhai Tax Partners <NZ> 🥝', { lastSync: null, clientCount: 0, status: 'syncing' });
+      const c = conn(3, tenantId === 't1' ? 'Harbour & Co Chartered Accountants' : 'Kōwhai Tax Partners <NZ> 🥝', { lastSync: null, clientCount: 0, status: 'syncing' });
       connections.push(c);
       const state = { stage: 'connected', connection: c };
       setLogin(state);

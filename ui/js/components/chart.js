@@ -1,5 +1,5 @@
 import { s, uid } from '../dom.js';
-import { changesOf, count, dateTime, durationSeconds, KIND_LABEL, OUTCOME_LABEL } from '../format.js';
+import { caughtOf, changesOf, count, dateTime, durationSeconds, KIND_LABEL, OUTCOME_LABEL } from '../format.js';
 
 const WIDTH = 640;
 const HEIGHT = 200;
@@ -20,8 +20,8 @@ function secondsLabel(v) {
 }
 
 /**
- * Changes per run as bars (the part XPM's modified-since filter missed, found by a full sync or the
- * contact sweep, in the warning colour) and duration per run as a line. Oldest run on the left.
+ * Changes per run as bars (the part XPM's modified-since filter did not report, found by a full sync
+ * or the contact sweep, in the warning colour) and duration per run as a line. Oldest run on the left.
  * The history table beside it carries the same numbers for screen readers.
  */
 export function historyChart(runs, maxRuns = 30) {
@@ -76,14 +76,14 @@ export function historyChart(runs, maxRuns = 30) {
   shown.forEach((run, i) => {
     const cx = PAD.left + slot * i + slot / 2;
     const changes = changesOf(run.counts);
-    const missed = Math.min(run.counts?.missedByIncremental ?? 0, changes);
+    const missed = Math.min(caughtOf(run.counts), changes);
     const group = s('g', { class: `chart-run chart-run-${run.outcome}` });
     group.append(
       s(
         'title',
         {},
         `${dateTime(run.startedAt)} · ${KIND_LABEL[run.kind] ?? run.kind} · ${OUTCOME_LABEL[run.outcome] ?? run.outcome}\n` +
-          `${count(changes)} changes, ${count(run.counts?.missedByIncremental ?? 0)} missed by incremental` +
+          `${count(changes)} changes, ${count(caughtOf(run.counts))} not flagged by XPM` +
           (seconds[i] != null ? `, ${secondsLabel(seconds[i])}` : ''),
       ),
     );
@@ -113,8 +113,8 @@ export function chartLegend(h) {
   return h(
     'ul',
     { class: 'chart-legend' },
-    h('li', {}, h('span', { class: 'swatch swatch-bar', 'aria-hidden': 'true' }), 'Changes (added, updated, archived, removed)'),
-    h('li', {}, h('span', { class: 'swatch swatch-missed', 'aria-hidden': 'true' }), 'Missed by incremental (caught later)'),
+    h('li', {}, h('span', { class: 'swatch swatch-bar', 'aria-hidden': 'true' }), 'Changes (clients added, updated, archived, removed; contacts updated)'),
+    h('li', {}, h('span', { class: 'swatch swatch-missed', 'aria-hidden': 'true' }), 'Not flagged by XPM: missed by incremental, caught by the full sync or the contact check'),
     h('li', {}, h('span', { class: 'swatch swatch-line', 'aria-hidden': 'true' }), 'Duration (right axis)'),
   );
 }

@@ -5,8 +5,8 @@ let remembered = null;
 
 /** Picks the connection to show: the remembered one if it still exists, else the first. */
 export function pickConnection(list) {
-  const found = list.find((c) => c.id === remembered) ?? list[0] ?? null;
-  remembered = found?.id ?? null;
+  const found = list.find((c) => String(c.id) === remembered) ?? list[0] ?? null;
+  remembered = found ? String(found.id) : null;
   return found;
 }
 
@@ -21,7 +21,7 @@ export function connectionSelect(list, selected, onChange) {
   );
   select.addEventListener('change', () => {
     remembered = select.value;
-    onChange(list.find((c) => c.id === select.value));
+    onChange(list.find((c) => String(c.id) === select.value));
   });
   return h('div', { class: 'field inline' }, h('label', { for: id }, 'Practice'), select);
 }

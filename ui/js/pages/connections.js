@@ -4,7 +4,7 @@ import { menuButton } from '../components/menu.js';
 import { ask } from '../components/dialog.js';
 import { toast } from '../components/toast.js';
 import { progressView } from '../components/progress.js';
-import { count, countsSummary, dateTime, fromNow, hourLabel, KIND_LABEL, OUTCOME_LABEL } from '../format.js';
+import { count, countsSummary, dateTime, fromNow, hourLabel, KIND_LABEL, OUTCOME_LABEL, OUTCOME_TONE } from '../format.js';
 
 export const REFRESH_CHOICES = {
   changes: {
@@ -112,7 +112,7 @@ async function disconnect(ctx, connection, reload) {
 
 function lastSyncLine(run) {
   if (!run) return ['Not yet'];
-  const tone = run.outcome === 'success' ? 'ok' : run.outcome === 'failed' ? 'danger' : 'neutral';
+  const tone = OUTCOME_TONE[run.outcome] ?? 'neutral';
   return [
     timeEl(run.finishedAt ?? run.startedAt),
     ' · ',

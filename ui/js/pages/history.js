@@ -2,9 +2,7 @@ import { h, clear } from '../dom.js';
 import { chip } from '../components/chip.js';
 import { historyChart, chartLegend } from '../components/chart.js';
 import { connectionSelect, noConnection, pickConnection } from '../components/picker.js';
-import { count, dateTime, duration, KIND_LABEL, OUTCOME_LABEL, TRIGGER_LABEL } from '../format.js';
-
-const OUTCOME_TONE = { success: 'ok', failed: 'danger', running: 'accent', cancelled: 'neutral', interrupted: 'warn' };
+import { count, dateTime, duration, KIND_LABEL, OUTCOME_LABEL, OUTCOME_TONE, TRIGGER_LABEL } from '../format.js';
 
 const COLUMNS = [
   ['fetched', 'Fetched'],
@@ -13,11 +11,16 @@ const COLUMNS = [
   ['unchanged', 'Unchanged'],
   ['archived', 'Archived'],
   ['removed', 'Removed'],
+  ['contactsChanged', 'Contacts caught'],
   ['missedByIncremental', 'Missed by incremental'],
 ];
 
+// Not every run measures every figure (only full syncs measure missed-by-incremental): a missing
+// figure shows as a dash, not as zero.
+const MEASURED_ONLY = new Set(['missedByIncremental']);
+
 function runRow(run) {
-  const missed = run.counts?.missedByIncremental ?? 0;
+  const caught = (key) => (key === 'missedByIncremental' || key === 'contactsChanged') && (run.counts?.[key] ?? 0) > 0;
   return h(
     'tr',
     { 'data-testid': 'history-row' },
@@ -31,7 +34,7 @@ function runRow(run) {
     ),
     h('td', { class: 'num' }, duration(run.startedAt, run.finishedAt)),
     COLUMNS.map(([key]) =>
-      h('td', { class: key === 'missedByIncremental' && missed > 0 ? 'num missed' : 'num' }, count(run.counts?.[key] ?? 0)),
+      h('td', { class: caught(key) ? 'num missed' : 'num' }, count(run.counts?.[key] ?? (MEASURED_ONLY.has(key) ? null : 0))),
     ),
     h('td', { class: 'num' }, count(run.apiCalls)),
   );
@@ -54,7 +57,7 @@ export async function mount(root, ctx) {
     h(
       'p',
       { class: 'lead' },
-      '“Missed by incremental” counts changes XPM’s modified-since filter did not report, caught by the contact check or the daily full sync.',
+      'XPM’s “modified since” filter does not report some contact changes. “Contacts caught” counts those the contact check of each update found; “Missed by incremental” counts those a full sync found that no update had brought.',
     ),
     body,
   );

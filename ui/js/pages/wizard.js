@@ -51,7 +51,9 @@ function breadcrumbs(...items) {
 }
 
 export async function mount(root, ctx) {
-  const reauthId = ctx.query.get('reauth');
+  // Connection ids are numbers on the Rust side; the route carries them as text.
+  const reauthRaw = ctx.query.get('reauth');
+  const reauthId = reauthRaw == null ? null : /^\d+$/.test(reauthRaw) ? Number(reauthRaw) : reauthRaw;
   const stops = [];
   let disposed = false;
   let connectedId = null;
@@ -304,7 +306,7 @@ export async function mount(root, ctx) {
       const now = list.find((c) => c.id === connectedId);
       if (!now || now.status === 'syncing' || !now.lastSync || now.lastSync.outcome === 'running') return false;
       progress.root.hidden = true;
-      if (now.lastSync.outcome === 'success') {
+      if (now.lastSync.outcome === 'ok') {
         clear(result).append(
           h(
             'p',
