@@ -120,6 +120,7 @@ impl Applier {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn change(
         &self,
         db: &rusqlite::Connection,
