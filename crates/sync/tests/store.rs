@@ -63,7 +63,10 @@ fn concurrent_first_opens_migrate_once() {
 fn connections_keep_settings_status_and_one_live_row_per_tenant() {
     let mut fx = common::Fixture::new();
     let id = fx.connection.id;
-    let settings = SyncSettings { daily_full_hour: 23, ..Default::default() };
+    let settings = SyncSettings {
+        daily_full_hour: 23,
+        ..Default::default()
+    };
     fx.store.update_settings(id, &settings).unwrap();
     fx.store
         .set_status(id, ConnectionStatus::NeedsReauth, Some("invalid_grant"))
