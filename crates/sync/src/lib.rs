@@ -12,7 +12,9 @@
 
 pub mod budget;
 mod clock;
+pub mod connect;
 pub mod diff;
+pub mod engine;
 pub mod error;
 pub mod hash;
 pub mod lock;
@@ -25,6 +27,12 @@ pub mod store;
 pub mod sync;
 pub mod tokens;
 
+pub use connect::{
+    AuthorizedLogin, ConnectError, LoginStarted, RedirectKind, RedirectMode, TenantChoice, PRIVILEGE_GUIDANCE,
+};
+pub use engine::{
+    ConnectionOverview, CredentialStorage, DisconnectReport, Engine, EngineError, EngineOptions,
+};
 pub use error::{Result, SyncError};
 pub use lock::{LockHolder, SyncLock};
 pub use record::{CodeReport, HowNowRecord};

@@ -1,0 +1,124 @@
+//! Which Practice Manager tenant the new connection is for.
+
+use hownow_xpm::Connection as XeroConnection;
+use serde::Serialize;
+
+use super::ConnectError;
+
+/// What the administrator must fix when Xero grants no Practice Manager tenant (SPEC 1): shown
+/// as is by the CLI and the desktop app.
+pub const PRIVILEGE_GUIDANCE: &str = "Xero granted HowNow Admin no Xero Practice Manager account. \
+The Xero user who logs in needs XPM's \"Authorise 3rd Party Full Access\" privilege (in the newer XPM \
+screens: \"Connect third-party add-ons\"). An XPM administrator can grant it under Business → Settings → \
+Staff → edit the person. Then connect again.";
+
+/// A Practice Manager tenant the login can connect, as the tenant picker shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantChoice {
+    pub tenant_id: String,
+    pub name: String,
+    /// The id of Xero's `/connections` entry.
+    pub xero_connection_id: String,
+}
+
+impl From<&XeroConnection> for TenantChoice {
+    fn from(c: &XeroConnection) -> Self {
+        TenantChoice {
+            tenant_id: c.tenant_id.clone(),
+            name: display_name(c),
+            xero_connection_id: c.id.clone(),
+        }
+    }
+}
+
+pub(crate) fn display_name(c: &XeroConnection) -> String {
+    c.tenant_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| c.tenant_id.clone())
+}
+
+/// Picks the tenant: by id or Xero connection id, else by name (case-insensitive); with no
+/// wish, the only one. Returns its index in `tenants`.
+pub(crate) fn choose(tenants: &[XeroConnection], wanted: Option<&str>) -> Result<usize, ConnectError> {
+    let names = || tenants.iter().map(display_name).collect::<Vec<_>>();
+    let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
+        return match tenants.len() {
+            1 => Ok(0),
+            _ => Err(ConnectError::ChooseTenant { tenants: names() }),
+        };
+    };
+    if let Some(i) = tenants
+        .iter()
+        .position(|t| t.tenant_id.eq_ignore_ascii_case(wanted) || t.id.eq_ignore_ascii_case(wanted))
+    {
+        return Ok(i);
+    }
+    let wanted_lower = wanted.to_lowercase();
+    let by_name: Vec<usize> = tenants
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| display_name(t).to_lowercase() == wanted_lower)
+        .map(|(i, _)| i)
+        .collect();
+    match by_name.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(ConnectError::UnknownTenant {
+            wanted: wanted.to_string(),
+            tenants: names(),
+        }),
+        _ => Err(ConnectError::AmbiguousTenant {
+            wanted: wanted.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tenant(id: &str, name: &str) -> XeroConnection {
+        XeroConnection {
+            id: format!("conn-{id}"),
+            auth_event_id: None,
+            tenant_id: id.into(),
+            tenant_type: "PRACTICEMANAGER".into(),
+            tenant_name: Some(name.into()),
+            created_date_utc: None,
+            updated_date_utc: None,
+        }
+    }
+
+    #[test]
+    fn chooses_by_id_name_or_the_only_one() {
+        let one = [tenant("t1", "Harbour & Co")];
+        assert_eq!(choose(&one, None).unwrap(), 0);
+        let two = [tenant("t1", "Harbour & Co"), tenant("t2", "Kōwhai Tax")];
+        assert!(
+            matches!(choose(&two, None), Err(ConnectError::ChooseTenant { tenants }) if tenants.len() == 2)
+        );
+        assert_eq!(choose(&two, Some("t2")).unwrap(), 1);
+        assert_eq!(choose(&two, Some("conn-t2")).unwrap(), 1);
+        assert_eq!(choose(&two, Some("kŌwhai tax")).unwrap(), 1);
+        assert!(matches!(
+            choose(&two, Some("Nobody")),
+            Err(ConnectError::UnknownTenant { .. })
+        ));
+        let twins = [tenant("t1", "Same"), tenant("t2", "same")];
+        assert!(matches!(
+            choose(&twins, Some("SAME")),
+            Err(ConnectError::AmbiguousTenant { .. })
+        ));
+    }
+
+    #[test]
+    fn guidance_names_the_privilege_and_where_to_grant_it() {
+        for needle in [
+            "Authorise 3rd Party Full Access",
+            "Connect third-party add-ons",
+            "Business → Settings → Staff",
+        ] {
+            assert!(PRIVILEGE_GUIDANCE.contains(needle), "{needle}");
+        }
+    }
+}

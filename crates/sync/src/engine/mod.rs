@@ -1,0 +1,575 @@
+//! The engine facade: everything the CLI and the desktop app do, as a few calls over one data
+//! dir. No Tauri, no terminal: callers show progress and results their own way.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hownow_sync::engine::EngineError> {
+//! use hownow_sync::engine::{Engine, EngineOptions};
+//! use hownow_sync::{NoProgress, RunKind, RunTrigger, SyncRequest};
+//! let engine = Engine::open(EngineOptions::new("/tmp/hownow"))?;
+//! let login = engine.start_login(None).await?;           // open login.authorize_url
+//! let authorized = engine.wait_for_login().await?;       // the browser came back
+//! let connection = engine.finish_login(None).await?;     // the only practice, or name one
+//! engine.sync(connection.id, SyncRequest::new(RunKind::Full, RunTrigger::Initial), &NoProgress).await?;
+//! # drop((login, authorized)); Ok(()) }
+//! ```
+//!
+//! The data dir holds `hownow.sqlite3` (the directory), `settings.json` (how to reach Xero),
+//! `locks/` (one sync per connection across processes) and, with `--insecure-storage`,
+//! `credentials.json` (0600). Tokens never reach the database or the settings.
+
+mod overview;
+mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hownow_xpm::{ApiConfig, Identity, IdentityConfig, XeroApi, XpmError};
+use serde::Serialize;
+use url::Url;
+
+use crate::budget::{self, Estimate};
+use crate::connect::{
+    AuthorizedLogin, CallbackRejected, ConnectError, LoginFlow, LoginOptions, LoginStarted, RedirectKind,
+    RedirectMode, DEFAULT_LOGIN_TIMEOUT,
+};
+use crate::error::SyncError;
+use crate::lock::SyncLock;
+use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
+use crate::store::{
+    ClientQuery, Connection, ConnectionStatus, DirectoryClient, NewConnection, RunKind, Store, SyncRun,
+};
+use crate::sync::{run_sync, ProgressSink, SyncReport, SyncRequest};
+use crate::tokens::TokenManager;
+
+pub use overview::ConnectionOverview;
+pub use settings::{
+    default_data_dir, resolve_data_dir, CredentialStorage, EngineSettings, XeroSettings, APP_IDENTIFIER,
+    ENV_API_BASE, ENV_CLIENT_ID, ENV_DATA_DIR, ENV_ISSUER,
+};
+
+const DB_FILE: &str = "hownow.sqlite3";
+const CREDENTIALS_FILE: &str = "credentials.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+
+    #[error(transparent)]
+    Xpm(#[from] XpmError),
+
+    #[error("no practice is connected yet; connect to Xero Practice Manager first")]
+    NotConnected,
+
+    #[error("several practices are connected ({}); say which one", names.join(", "))]
+    WhichConnection { names: Vec<String> },
+
+    #[error("no connected practice is called or has the id \"{0}\"")]
+    NoSuchConnection(String),
+
+    #[error("no Xero client id is configured; register an app with Xero and pass its client id (--client-id or {ENV_CLIENT_ID})")]
+    MissingClientId,
+
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    #[error("could not use {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    /// The caller asked for something that cannot be (a wrong name, a missing choice), as
+    /// opposed to something that failed: the CLI exits 2 for these.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            EngineError::WhichConnection { .. }
+                | EngineError::NoSuchConnection(_)
+                | EngineError::MissingClientId
+                | EngineError::Connect(
+                    ConnectError::ChooseTenant { .. }
+                        | ConnectError::UnknownTenant { .. }
+                        | ConnectError::AmbiguousTenant { .. }
+                )
+        )
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// How to open an engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    /// `None`: the choice saved in the data dir (the OS keychain unless `--insecure-storage` was
+    /// chosen before).
+    pub storage: Option<CredentialStorage>,
+    /// How long a pending login waits for its callback (10 minutes).
+    pub login_timeout: Duration,
+    /// Read `HOWNOW_XERO_*` overrides from the environment.
+    pub use_env: bool,
+}
+
+impl EngineOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EngineOptions {
+            data_dir: data_dir.into(),
+            storage: None,
+            login_timeout: DEFAULT_LOGIN_TIMEOUT,
+            use_env: true,
+        }
+    }
+}
+
+/// Xero as reachable with the current settings.
+struct XeroRuntime {
+    settings: XeroSettings,
+    identity: Identity,
+    api: XeroApi,
+    tokens: Arc<TokenManager<Identity>>,
+}
+
+/// What [`Engine::disconnect`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisconnectReport {
+    pub connection_id: i64,
+    pub tenant_name: String,
+    /// `DELETE /connections/{id}` succeeded.
+    pub xero_connection_removed: bool,
+    /// The refresh token was revoked at Xero.
+    pub token_revoked: bool,
+    /// The synced clients stay in the directory (`--keep-data`).
+    pub data_kept: bool,
+    /// What could not be done at Xero (the local side is always cleaned up).
+    pub warnings: Vec<String>,
+}
+
+/// One data dir's engine. `Send + Sync`: share it behind an `Arc`; every call opens its own
+/// short-lived database handle.
+pub struct Engine {
+    data_dir: PathBuf,
+    db_path: PathBuf,
+    lock_dir: PathBuf,
+    storage: CredentialStorage,
+    secrets: Arc<dyn SecretStore>,
+    settings: RwLock<EngineSettings>,
+    runtime: tokio::sync::Mutex<Option<Arc<XeroRuntime>>>,
+    login: LoginFlow,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("data_dir", &self.data_dir)
+            .field("storage", &self.storage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens (creating if needed) the data dir and its directory database.
+    pub fn open(options: EngineOptions) -> Result<Engine> {
+        let data_dir = options.data_dir;
+        std::fs::create_dir_all(&data_dir).map_err(|source| EngineError::Io {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let mut settings = EngineSettings::load(&data_dir)?;
+        if options.use_env {
+            settings.apply_env();
+        }
+        let storage = options.storage.unwrap_or(settings.credential_storage);
+        let secrets: Arc<dyn SecretStore> = match storage {
+            CredentialStorage::Keychain => Arc::new(KeyringStore::for_data_dir(&data_dir)),
+            CredentialStorage::File => Arc::new(FileStore::new(data_dir.join(CREDENTIALS_FILE))),
+            CredentialStorage::Memory => Arc::new(MemoryStore::new()),
+        };
+        let db_path = data_dir.join(DB_FILE);
+        Store::open(&db_path)?;
+        let login = LoginFlow::new(LoginOptions {
+            timeout: options.login_timeout,
+            deep_link_scheme: settings.xero.deep_link_scheme.clone(),
+        });
+        Ok(Engine {
+            lock_dir: data_dir.join("locks"),
+            data_dir,
+            db_path,
+            storage,
+            secrets,
+            settings: RwLock::new(settings),
+            runtime: tokio::sync::Mutex::new(None),
+            login,
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn database_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub fn credential_storage(&self) -> CredentialStorage {
+        self.storage
+    }
+
+    /// Where tokens are kept, for messages ("the OS keychain", "the file …").
+    pub fn credential_storage_description(&self) -> String {
+        self.secrets.describe()
+    }
+
+    /// A fresh handle on the directory database (for queries the facade does not wrap).
+    pub fn store(&self) -> Result<Store> {
+        Ok(Store::open(&self.db_path)?)
+    }
+
+    pub fn settings(&self) -> EngineSettings {
+        self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Changes the Xero settings for this engine (the next Xero call uses them); saved to the
+    /// data dir when a connection is made, or at once with [`Engine::save_settings`].
+    pub fn set_xero_settings(&self, xero: XeroSettings) {
+        self.settings.write().unwrap_or_else(|p| p.into_inner()).xero = xero;
+    }
+
+    /// Saves the current settings (and the credential storage choice, unless memory).
+    pub fn save_settings(&self) -> Result<()> {
+        let mut settings = self.settings();
+        if self.storage != CredentialStorage::Memory {
+            settings.credential_storage = self.storage;
+        }
+        settings.save(&self.data_dir)
+    }
+
+    async fn runtime(&self) -> Result<Arc<XeroRuntime>> {
+        let wanted = self.settings().xero;
+        let mut cached = self.runtime.lock().await;
+        if let Some(rt) = cached.as_ref().filter(|rt| rt.settings == wanted) {
+            return Ok(rt.clone());
+        }
+        let client_id = wanted
+            .client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(EngineError::MissingClientId)?;
+        let issuer = parse_url("issuer", &wanted.issuer)?;
+        let api_base = parse_url("API base", &wanted.api_base)?;
+        let mut config = IdentityConfig::new(client_id);
+        config.issuer = issuer;
+        if !wanted.scopes.is_empty() {
+            config.scopes = wanted.scopes.clone();
+        }
+        let identity = Identity::discover(config).await?;
+        let api = XeroApi::new(ApiConfig {
+            api_base,
+            ..ApiConfig::default()
+        })?;
+        let tokens = Arc::new(TokenManager::new(
+            identity.clone(),
+            self.secrets.clone(),
+            self.db_path.clone(),
+            self.lock_dir.clone(),
+        ));
+        let rt = Arc::new(XeroRuntime {
+            settings: wanted,
+            identity,
+            api,
+            tokens,
+        });
+        *cached = Some(rt.clone());
+        Ok(rt)
+    }
+
+    // ---- connect ------------------------------------------------------------------------
+
+    /// The redirect mode the settings ask for.
+    pub fn configured_redirect(&self) -> Result<RedirectMode> {
+        let xero = self.settings().xero;
+        Ok(match xero.redirect {
+            RedirectKind::Loopback => RedirectMode::Loopback {
+                ports: xero.loopback_ports,
+            },
+            RedirectKind::Deeplink => RedirectMode::DeepLink {
+                bounce_url: xero.effective_bounce_url().ok_or(ConnectError::NoBouncePage)?,
+            },
+        })
+    }
+
+    /// Starts a login (replacing a pending one). `mode`: `None` for the configured one.
+    pub async fn start_login(&self, mode: Option<RedirectMode>) -> Result<LoginStarted> {
+        let mode = match mode {
+            Some(mode) => mode,
+            None => self.configured_redirect()?,
+        };
+        let rt = self.runtime().await?;
+        Ok(self.login.start(&rt.identity, &mode).await?)
+    }
+
+    /// The login waiting for its callback, if any.
+    pub fn pending_login(&self) -> Option<LoginStarted> {
+        self.login.pending()
+    }
+
+    /// Deep-link mode: the callback URL the OS handed to the app.
+    pub fn deliver_callback(&self, url: &str) -> Result<(), CallbackRejected> {
+        self.login.deliver_callback(url)
+    }
+
+    pub fn cancel_login(&self) {
+        self.login.cancel()
+    }
+
+    /// Waits for the pending login's callback; then who logged in and which practices it can
+    /// connect. [`ConnectError::NoPracticeManagerTenant`] carries the privilege guidance.
+    pub async fn wait_for_login(&self) -> Result<AuthorizedLogin> {
+        let rt = self.runtime().await?;
+        Ok(self.login.wait(&rt.api).await?)
+    }
+
+    /// Saves the connection to the chosen practice (`tenant`: its name or id; `None` when the
+    /// login can reach only one) and its refresh token, and the settings used. Reconnecting a
+    /// practice that is already connected (reauthorisation) keeps its directory and history.
+    /// Start the initial full sync next (`RunTrigger::Initial`).
+    pub async fn finish_login(&self, tenant: Option<&str>) -> Result<Connection> {
+        let rt = self.runtime().await?;
+        let chosen = self.login.take_authorized(tenant)?;
+        let mut store = self.store()?;
+        let (connection, created) = match store.connection_for_tenant(&chosen.tenant.tenant_id)? {
+            Some(existing) => {
+                store.set_status(existing.id, ConnectionStatus::Connected, None)?;
+                (existing, false)
+            }
+            None => {
+                let new = NewConnection {
+                    xero_connection_id: chosen.tenant.id.clone(),
+                    tenant_id: chosen.tenant.tenant_id.clone(),
+                    tenant_name: crate::connect::tenant_display_name(&chosen.tenant),
+                    authorised_by_name: chosen.user_name.clone(),
+                    authorised_by_email: chosen.user_email.clone(),
+                    settings: Default::default(),
+                };
+                (store.create_connection(&new)?, true)
+            }
+        };
+        if let Err(e) = rt
+            .tokens
+            .store_login(connection.id, &chosen.tokens, rt.settings.client_id.as_deref())
+            .await
+        {
+            // A connection without credentials could never sync: do not keep a new one.
+            if created {
+                let _ = store.delete_connection(connection.id);
+            }
+            return Err(e.into());
+        }
+        self.save_settings()?;
+        tracing::info!(connection = connection.id, tenant = %connection.tenant_name, "connected");
+        Ok(store.connection(connection.id)?)
+    }
+
+    // ---- connections ----------------------------------------------------------------------
+
+    /// Every connection, disconnected ones (kept data) included.
+    pub fn connections(&self) -> Result<Vec<Connection>> {
+        Ok(self.store()?.connections()?)
+    }
+
+    /// The live connection `selector` names (its number, tenant id or name, case-insensitive),
+    /// or the only live one.
+    pub fn connection(&self, selector: Option<&str>) -> Result<Connection> {
+        let live: Vec<Connection> = self
+            .connections()?
+            .into_iter()
+            .filter(|c| c.status != ConnectionStatus::Disconnected)
+            .collect();
+        match selector.map(str::trim).filter(|s| !s.is_empty()) {
+            None => match live.len() {
+                0 => Err(EngineError::NotConnected),
+                1 => Ok(live.into_iter().next().expect("one")),
+                _ => Err(EngineError::WhichConnection {
+                    names: live.into_iter().map(|c| c.tenant_name).collect(),
+                }),
+            },
+            Some(wanted) => {
+                let lower = wanted.to_lowercase();
+                live.into_iter()
+                    .find(|c| {
+                        c.id.to_string() == wanted
+                            || c.tenant_id.eq_ignore_ascii_case(wanted)
+                            || c.tenant_name.to_lowercase() == lower
+                    })
+                    .ok_or_else(|| EngineError::NoSuchConnection(wanted.to_string()))
+            }
+        }
+    }
+
+    // ---- sync -----------------------------------------------------------------------------
+
+    /// What a run of `kind` should cost in API calls (shown before a "Re-sync ALL").
+    pub fn estimate(&self, connection_id: i64, kind: RunKind) -> Result<Estimate> {
+        let store = self.store()?;
+        let connection = store.connection(connection_id)?;
+        Ok(budget::estimate(
+            kind,
+            &store.counts(connection_id)?,
+            &connection.settings,
+        ))
+    }
+
+    /// Runs a sync under the connection's cross-process lock ([`SyncError::AlreadyRunning`] if
+    /// another task or process is syncing it), reporting progress to `progress`.
+    pub async fn sync(
+        &self,
+        connection_id: i64,
+        request: SyncRequest,
+        progress: &dyn ProgressSink,
+    ) -> Result<SyncReport> {
+        let rt = self.runtime().await?;
+        let connection = self.store()?.connection(connection_id)?;
+        let source = rt
+            .api
+            .practice(connection.tenant_id.clone(), rt.tokens.source_for(connection_id));
+        let mut store = self.store()?;
+        let first = run_sync(
+            &mut store,
+            &source,
+            &self.lock_dir,
+            connection_id,
+            request,
+            progress,
+        )
+        .await;
+        match first {
+            // The cached access token died before its time (Xero revoked it, or clocks
+            // disagree): the refresh token may still be good, so refresh and try once more.
+            Err(SyncError::Xpm(XpmError::NeedsReauth { reason })) if reason.starts_with("TokenExpired") => {
+                tracing::info!(
+                    connection = connection_id,
+                    "the access token expired early; refreshing and retrying"
+                );
+                rt.tokens.forget(connection_id).await;
+                store.set_status(connection_id, ConnectionStatus::Connected, None)?;
+                Ok(run_sync(
+                    &mut store,
+                    &source,
+                    &self.lock_dir,
+                    connection_id,
+                    request,
+                    progress,
+                )
+                .await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    // ---- queries --------------------------------------------------------------------------
+
+    /// Status of every connection: last and next syncs, quota, directory size, a running sync.
+    pub fn status(&self) -> Result<Vec<ConnectionOverview>> {
+        let store = self.store()?;
+        store
+            .connections()?
+            .into_iter()
+            .map(|c| ConnectionOverview::load(&store, &self.lock_dir, c))
+            .collect()
+    }
+
+    /// The connection's clients (not removed; archived included), with their contacts, by name.
+    pub fn clients(&self, connection_id: i64, search: Option<&str>) -> Result<Vec<DirectoryClient>> {
+        let query = ClientQuery {
+            search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
+            include_removed: false,
+        };
+        Ok(self.store()?.clients(connection_id, &query)?)
+    }
+
+    /// The most recent sync runs, newest first.
+    pub fn history(&self, connection_id: i64, limit: u32) -> Result<Vec<SyncRun>> {
+        Ok(self.store()?.runs(connection_id, limit)?)
+    }
+
+    // ---- disconnect -----------------------------------------------------------------------
+
+    /// Removes the connection at Xero (`DELETE /connections/{id}`, then revokes the refresh
+    /// token), forgets the credentials, and marks the connection disconnected (`keep_data`) or
+    /// deletes it with its directory and history. What fails at Xero (offline, token already
+    /// dead) is reported as a warning; the local side is cleaned up regardless.
+    pub async fn disconnect(&self, connection_id: i64, keep_data: bool) -> Result<DisconnectReport> {
+        let connection = self.store()?.connection(connection_id)?;
+        // Not while a sync of it runs (here or in another process).
+        let _lock = SyncLock::try_acquire(&self.lock_dir, connection_id)?;
+        let mut report = DisconnectReport {
+            connection_id,
+            tenant_name: connection.tenant_name.clone(),
+            xero_connection_removed: false,
+            token_revoked: false,
+            data_kept: keep_data,
+            warnings: Vec::new(),
+        };
+        match self.runtime().await {
+            Ok(rt) => self.disconnect_at_xero(&rt, &connection, &mut report).await,
+            Err(e) => report.warnings.push(format!("could not reach Xero ({e})")),
+        }
+        self.secrets.delete(connection_id).map_err(SyncError::from)?;
+        let mut store = self.store()?;
+        if keep_data {
+            store.mark_disconnected(connection_id)?;
+        } else {
+            store.delete_connection(connection_id)?;
+        }
+        tracing::info!(connection = connection_id, keep_data, "disconnected");
+        Ok(report)
+    }
+
+    async fn disconnect_at_xero(
+        &self,
+        rt: &XeroRuntime,
+        connection: &Connection,
+        report: &mut DisconnectReport,
+    ) {
+        match rt.tokens.access_token(connection.id).await {
+            Ok(access) => match rt
+                .api
+                .delete_connection(&access, &connection.xero_connection_id)
+                .await
+            {
+                Ok(()) => report.xero_connection_removed = true,
+                Err(e) => report
+                    .warnings
+                    .push(format!("Xero did not remove the connection ({e})")),
+            },
+            Err(e) => report.warnings.push(format!(
+                "could not sign in to Xero to remove the connection ({e})"
+            )),
+        }
+        // Read after the refresh above: it rotated the token.
+        match self.secrets.get(connection.id) {
+            Ok(Some(stored)) => match rt.identity.revoke(&stored.refresh_token).await {
+                Ok(()) => report.token_revoked = true,
+                Err(e) => report
+                    .warnings
+                    .push(format!("Xero did not revoke the token ({e})")),
+            },
+            Ok(None) => report.warnings.push("no stored token to revoke".to_string()),
+            Err(e) => report
+                .warnings
+                .push(format!("could not read the stored token ({e})")),
+        }
+    }
+}
+
+fn parse_url(what: &str, text: &str) -> Result<Url> {
+    Url::parse(text.trim())
+        .map_err(|e| EngineError::Config(format!("the Xero {what} `{text}` is not a URL ({e})")))
+}

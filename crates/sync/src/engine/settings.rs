@@ -1,0 +1,189 @@
+//! What the engine remembers outside the directory database: how to reach Xero (issuer, API
+//! base, client id, redirect mode) and where credentials live. One small JSON file in the data
+//! dir, `settings.json`, so `hownow sync` reaches the same Xero app that `hownow connect` used,
+//! and the desktop app's Settings page edits the same values.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::EngineError;
+use crate::connect::{RedirectKind, DEFAULT_DEEP_LINK_SCHEME, DEFAULT_LOOPBACK_PORTS};
+
+/// The app identifier: the data dir's name, as the desktop app's (Tauri's `app_data_dir`).
+pub const APP_IDENTIFIER: &str = "nz.co.hownow.admin";
+/// Environment variables read by [`EngineSettings::apply_env`] and [`resolve_data_dir`].
+pub const ENV_DATA_DIR: &str = "HOWNOW_DATA_DIR";
+pub const ENV_CLIENT_ID: &str = "HOWNOW_XERO_CLIENT_ID";
+pub const ENV_ISSUER: &str = "HOWNOW_XERO_ISSUER";
+pub const ENV_API_BASE: &str = "HOWNOW_XERO_API_BASE";
+
+const FILE_NAME: &str = "settings.json";
+
+/// Where refresh tokens are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStorage {
+    /// The OS keychain (default).
+    #[default]
+    Keychain,
+    /// `--insecure-storage`: a 0600 file in the data dir, for headless servers.
+    File,
+    /// Memory only: tokens die with the process (tests, the demo). Never persisted as a choice.
+    Memory,
+}
+
+/// How to reach Xero as this app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct XeroSettings {
+    pub issuer: String,
+    pub api_base: String,
+    /// The Xero app's client id: configuration, never built in.
+    pub client_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub redirect: RedirectKind,
+    pub loopback_ports: Vec<u16>,
+    /// The https page that forwards Xero's answer to the deep link (deep-link mode).
+    pub bounce_url: Option<String>,
+    pub deep_link_scheme: String,
+}
+
+impl Default for XeroSettings {
+    fn default() -> Self {
+        XeroSettings {
+            issuer: hownow_xpm::identity::DEFAULT_ISSUER.into(),
+            api_base: hownow_xpm::DEFAULT_API_BASE.into(),
+            client_id: None,
+            scopes: hownow_xpm::identity::DEFAULT_SCOPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            redirect: RedirectKind::Loopback,
+            loopback_ports: DEFAULT_LOOPBACK_PORTS.to_vec(),
+            bounce_url: None,
+            deep_link_scheme: DEFAULT_DEEP_LINK_SCHEME.into(),
+        }
+    }
+}
+
+impl XeroSettings {
+    /// The bounce page to use in deep-link mode: the configured one, else the issuer's own
+    /// `/bounce` when the issuer is not Xero's (the sandbox serves one there).
+    pub fn effective_bounce_url(&self) -> Option<String> {
+        self.bounce_url.clone().or_else(|| {
+            (self.issuer.trim_end_matches('/') != hownow_xpm::identity::DEFAULT_ISSUER)
+                .then(|| format!("{}/bounce", self.issuer.trim_end_matches('/')))
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct EngineSettings {
+    pub xero: XeroSettings,
+    pub credential_storage: CredentialStorage,
+}
+
+impl EngineSettings {
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join(FILE_NAME)
+    }
+
+    /// The saved settings, or the defaults when there are none yet.
+    pub fn load(data_dir: &Path) -> Result<EngineSettings, EngineError> {
+        let path = Self::path(data_dir);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                EngineError::Config(format!(
+                    "{} is not valid settings ({e}); fix or delete it",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(EngineSettings::default()),
+            Err(source) => Err(EngineError::Io { path, source }),
+        }
+    }
+
+    /// Writes the settings atomically (a reader never sees half a file).
+    pub fn save(&self, data_dir: &Path) -> Result<(), EngineError> {
+        let path = Self::path(data_dir);
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).expect("settings serialise");
+        let io = |source| EngineError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    /// `HOWNOW_XERO_CLIENT_ID`, `HOWNOW_XERO_ISSUER` and `HOWNOW_XERO_API_BASE` override the
+    /// saved values (for headless servers and CI).
+    pub fn apply_env(&mut self) {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        if let Some(v) = var(ENV_CLIENT_ID) {
+            self.xero.client_id = Some(v);
+        }
+        if let Some(v) = var(ENV_ISSUER) {
+            self.xero.issuer = v;
+        }
+        if let Some(v) = var(ENV_API_BASE) {
+            self.xero.api_base = v;
+        }
+    }
+}
+
+/// The data dir: `explicit` (`--data-dir`), else `HOWNOW_DATA_DIR`, else the OS app data dir
+/// (`~/.local/share/nz.co.hownow.admin` on Linux, `~/Library/Application Support/…` on macOS,
+/// `%APPDATA%\…` on Windows), which the desktop app uses too.
+pub fn resolve_data_dir(explicit: Option<&Path>) -> Result<PathBuf, EngineError> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os(ENV_DATA_DIR).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    default_data_dir()
+}
+
+pub fn default_data_dir() -> Result<PathBuf, EngineError> {
+    dirs::data_dir()
+        .map(|d| d.join(APP_IDENTIFIER))
+        .ok_or_else(|| EngineError::Config("the OS data directory is unknown; pass --data-dir".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_defaults_missing_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            EngineSettings::load(dir.path()).unwrap(),
+            EngineSettings::default()
+        );
+        let mut s = EngineSettings::default();
+        s.xero.client_id = Some("app-1".into());
+        s.credential_storage = CredentialStorage::File;
+        s.save(dir.path()).unwrap();
+        assert_eq!(EngineSettings::load(dir.path()).unwrap(), s);
+        std::fs::write(EngineSettings::path(dir.path()), r#"{"xero":{"client_id":"x"}}"#).unwrap();
+        let partial = EngineSettings::load(dir.path()).unwrap();
+        assert_eq!(partial.xero.client_id.as_deref(), Some("x"));
+        assert_eq!(partial.xero.loopback_ports, DEFAULT_LOOPBACK_PORTS);
+    }
+
+    #[test]
+    fn bounce_page_defaults_to_the_sandbox_issuer_only() {
+        let mut x = XeroSettings::default();
+        assert_eq!(x.effective_bounce_url(), None);
+        x.issuer = "http://127.0.0.1:4000/".into();
+        assert_eq!(
+            x.effective_bounce_url().as_deref(),
+            Some("http://127.0.0.1:4000/bounce")
+        );
+    }
+}

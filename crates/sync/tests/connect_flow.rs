@@ -1,0 +1,298 @@
+//! The connect flow against the real sandbox over loopback HTTP: loopback and deep-link
+//! redirects, forged callbacks, expiry, cancel, the user without the privilege, and choosing
+//! among several practices.
+
+mod connect_support;
+
+use std::time::Duration;
+
+use connect_support::*;
+use hownow_sandbox::tenants::{DEMO_PRACTICE, SECOND_PRACTICE};
+use hownow_sync::connect::{CallbackRejected, ConnectError, RedirectKind, RedirectMode, PRIVILEGE_GUIDANCE};
+use hownow_sync::engine::EngineError;
+use hownow_sync::{ConnectionStatus, NoProgress, RunKind, RunTrigger, SyncRequest};
+
+const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+fn loopback() -> Option<RedirectMode> {
+    Some(RedirectMode::Loopback { ports: vec![0] })
+}
+
+#[tokio::test]
+async fn loopback_login_connects_and_the_initial_sync_matches_the_sandbox() {
+    let sandbox = sandbox(true, 40).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+
+    let started = engine.start_login(loopback()).await.unwrap();
+    assert_eq!(started.mode, RedirectKind::Loopback);
+    assert!(
+        started.redirect_uri.starts_with("http://localhost:"),
+        "{}",
+        started.redirect_uri
+    );
+    assert!(started.authorize_url.contains("code_challenge_method=S256"));
+    assert_eq!(engine.pending_login().unwrap(), started);
+
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert!(location.starts_with(&started.redirect_uri), "{location}");
+    let (status, page) = land(&browser, &location).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("You can close this window"), "{page}");
+
+    let login = engine.wait_for_login().await.unwrap();
+    assert_eq!(login.user_name.as_deref(), Some("Ava Partner"));
+    assert_eq!(login.tenants.len(), 1);
+    assert_eq!(login.tenants[0].tenant_id, DEMO_PRACTICE.id);
+    assert!(engine.pending_login().is_none());
+
+    let connection = engine.finish_login(None).await.unwrap();
+    assert_eq!(connection.tenant_name, DEMO_PRACTICE.name);
+    assert_eq!(
+        connection.authorised_by_email.as_deref(),
+        Some("ava.partner@harbour.example")
+    );
+    assert_eq!(connection.status, ConnectionStatus::Connected);
+
+    let report = engine
+        .sync(
+            connection.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let expected = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap().counts();
+    assert_eq!(report.counts.fetched, expected.clients as u64);
+    let clients = engine.clients(connection.id, None).unwrap();
+    assert_eq!(clients.len(), expected.clients - expected.deleted);
+    assert_eq!(
+        engine.history(connection.id, 10).unwrap()[0].trigger,
+        RunTrigger::Initial
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn deep_link_login_through_the_bounce_page() {
+    let sandbox = sandbox(true, 5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let bounce_url = format!("{}/bounce", sandbox.issuer());
+
+    let started = engine
+        .start_login(Some(RedirectMode::DeepLink {
+            bounce_url: bounce_url.clone(),
+        }))
+        .await
+        .unwrap();
+    assert_eq!(started.mode, RedirectKind::Deeplink);
+    assert_eq!(started.redirect_uri, bounce_url);
+
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert!(location.starts_with(&bounce_url), "{location}");
+    let link = deep_link_from_bounce(&browser, &location).await;
+    assert!(link.starts_with("nz.co.hownow.admin://oauth/callback?"), "{link}");
+
+    // A forged link (wrong state) and a foreign scheme are refused; the login goes on.
+    let forged = link.replace("state=", "state=forged");
+    assert_eq!(
+        engine.deliver_callback(&forged),
+        Err(CallbackRejected::StateMismatch)
+    );
+    assert!(matches!(
+        engine.deliver_callback("https://evil.example/oauth/callback?code=x&state=y"),
+        Err(CallbackRejected::Malformed(_))
+    ));
+    engine.deliver_callback(&link).unwrap();
+    // The same link again is a replay.
+    assert_eq!(
+        engine.deliver_callback(&link),
+        Err(CallbackRejected::AlreadyAnswered)
+    );
+
+    let login = engine.wait_for_login().await.unwrap();
+    assert_eq!(login.tenants.len(), 1);
+    let connection = engine.finish_login(None).await.unwrap();
+    assert_eq!(connection.tenant_id, DEMO_PRACTICE.id);
+    // After the login, a late link finds nothing pending.
+    assert_eq!(
+        engine.deliver_callback(&link),
+        Err(CallbackRejected::NothingPending)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_forged_loopback_callback_is_ignored_and_the_real_one_still_works() {
+    let sandbox = sandbox(true, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+
+    let forged = format!("{}?code=stolen&state=guessed", started.redirect_uri);
+    let (status, page) = land(&browser, &forged).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("ignored"), "{page}");
+    let no_state = format!("{}?code=stolen", started.redirect_uri);
+    assert_eq!(land(&browser, &no_state).await.0, 400);
+    assert!(engine.pending_login().is_some());
+
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    let login = engine.wait_for_login().await.unwrap();
+    assert_eq!(login.tenants[0].tenant_id, DEMO_PRACTICE.id);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pending_login_expires() {
+    let sandbox = sandbox(true, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, Duration::from_millis(300));
+    let started = engine.start_login(loopback()).await.unwrap();
+    let err = engine.wait_for_login().await.unwrap_err();
+    assert!(
+        matches!(err, EngineError::Connect(ConnectError::Expired(_))),
+        "{err}"
+    );
+    assert!(engine.pending_login().is_none());
+    // The browser coming back late finds nobody listening, or a refusal: never a connection.
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    let late = browser.get(&location).send().await;
+    assert!(late.is_err() || late.unwrap().status().as_u16() == 400);
+    assert!(engine.connections().unwrap().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_pending_login_can_be_cancelled_or_replaced() {
+    let sandbox = sandbox(true, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = std::sync::Arc::new(engine(dir.path(), &sandbox, TEN_MINUTES));
+    engine.start_login(loopback()).await.unwrap();
+    let waiter = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.wait_for_login().await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    engine.cancel_login();
+    let err = tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Connect(ConnectError::Cancelled)),
+        "{err}"
+    );
+
+    // Starting again replaces the first login: its link is stale, the second one works.
+    let first = engine.start_login(loopback()).await.unwrap();
+    let second = engine.start_login(loopback()).await.unwrap();
+    assert_ne!(first.authorize_url, second.authorize_url);
+    let browser = browser();
+    let stale = authorize(&browser, &first.authorize_url, None).await;
+    let stale = browser.get(&stale).send().await;
+    assert!(stale.is_err() || stale.unwrap().status().as_u16() == 400);
+    let location = authorize(&browser, &second.authorize_url, None).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    engine.wait_for_login().await.unwrap();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_without_the_privilege_gets_the_guidance() {
+    let sandbox = sandbox(false, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, Some("u-3")).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    let err = engine.wait_for_login().await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            EngineError::Connect(ConnectError::NoPracticeManagerTenant { user: Some(u) }) if u == "cleo.junior@harbour.example"
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), PRIVILEGE_GUIDANCE);
+    assert!(err.to_string().contains("Authorise 3rd Party Full Access"));
+    assert!(engine.connections().unwrap().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn several_practices_ask_for_a_choice() {
+    let sandbox = sandbox(false, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, Some("u-2")).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    let login = engine.wait_for_login().await.unwrap();
+    let names: Vec<&str> = login.tenants.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, [DEMO_PRACTICE.name, SECOND_PRACTICE.name]);
+
+    let err = engine.finish_login(None).await.unwrap_err();
+    assert!(err.is_usage(), "{err}");
+    assert!(err.to_string().contains(SECOND_PRACTICE.name), "{err}");
+    let err = engine.finish_login(Some("Nobody & Co")).await.unwrap_err();
+    assert!(
+        matches!(err, EngineError::Connect(ConnectError::UnknownTenant { .. })),
+        "{err}"
+    );
+
+    // The login waited for the choice.
+    let connection = engine.finish_login(Some("kōwhai tax partners")).await.unwrap();
+    assert_eq!(connection.tenant_id, SECOND_PRACTICE.id);
+    let report = engine
+        .sync(
+            connection.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.counts.fetched, 20);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_first_free_port_of_the_list_is_used() {
+    let sandbox = sandbox(true, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let started = engine
+        .start_login(Some(RedirectMode::Loopback {
+            ports: vec![busy_port, 0],
+        }))
+        .await
+        .unwrap();
+    assert!(
+        !started.redirect_uri.contains(&format!(":{busy_port}/")),
+        "{}",
+        started.redirect_uri
+    );
+    let err = engine
+        .start_login(Some(RedirectMode::Loopback {
+            ports: vec![busy_port],
+        }))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Connect(ConnectError::NoFreePort { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&busy_port.to_string()));
+    sandbox.shutdown().await;
+}
