@@ -29,6 +29,8 @@ struct State {
     day_limit: u32,
     fail_next_list_after: Option<usize>,
     fail_gets: bool,
+    /// `client.api/contacts` as last computed; dropped by every edit.
+    contacts: Option<std::sync::Arc<Vec<Contact>>>,
 }
 
 /// See the module documentation. Cheap to share by reference; all methods take `&self`.
@@ -60,6 +62,7 @@ impl MemorySource {
                 day_limit: 5000,
                 fail_next_list_after: None,
                 fail_gets: false,
+                contacts: None,
             }),
         }
     }
@@ -75,8 +78,11 @@ impl MemorySource {
         source
     }
 
+    /// The state, for a change: the cached contacts list is dropped.
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().expect("not poisoned")
+        let mut s = self.state.lock().expect("not poisoned");
+        s.contacts = None;
+        s
     }
 
     /// The server's clock (what `Date` says).
@@ -329,9 +335,16 @@ impl PracticeSource for MemorySource {
         page_size: u32,
         page_token: Option<&str>,
     ) -> Result<Fetched<Page<Contact>>, XpmError> {
-        let mut s = self.state();
+        let mut s = self.state.lock().expect("not poisoned");
         let meta = Self::call(&mut s, 500 * page_size as u64)?;
-        let all = Self::all_contacts(&s);
+        let all = match &s.contacts {
+            Some(all) => all.clone(),
+            None => {
+                let all = std::sync::Arc::new(Self::all_contacts(&s));
+                s.contacts = Some(all.clone());
+                all
+            }
+        };
         let start: usize = page_token.and_then(|t| t.parse().ok()).unwrap_or(0);
         let size = page_size.clamp(1, 500) as usize;
         let items: Vec<Contact> = all.iter().skip(start).take(size).cloned().collect();

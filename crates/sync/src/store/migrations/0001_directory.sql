@@ -82,8 +82,8 @@ CREATE TABLE clients (
     removed_at           TEXT,
     UNIQUE (connection_id, uuid)
 );
-CREATE INDEX clients_name ON clients (connection_id, name COLLATE NOCASE);
-CREATE INDEX clients_code ON clients (connection_id, client_code);
+-- No index on name or code: a sync writes every client row, a listing sorts 15,000 rows in
+-- milliseconds, and searches are substring matches no index serves.
 
 CREATE TABLE contacts (
     id                   INTEGER PRIMARY KEY,
