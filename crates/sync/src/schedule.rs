@@ -199,7 +199,8 @@ pub fn plan(input: &ScheduleInput) -> Plan {
 }
 
 impl ScheduleInput {
-    /// Everything [`plan`] needs about a connection, from the directory.
+    /// Everything [`plan`] needs about a connection, from the directory and the sync lock in
+    /// [`Store::lock_dir`].
     pub fn load(store: &Store, connection_id: i64, now: OffsetDateTime) -> Result<ScheduleInput> {
         let c = store.connection(connection_id)?;
         let last_full_ok = store.last_run(connection_id, Some(RunKind::Full), Some(RunOutcome::Ok))?;
@@ -208,10 +209,18 @@ impl ScheduleInput {
         let consecutive_failures = store.failures_since_success(connection_id)?;
         let last_full = store.last_run(connection_id, Some(RunKind::Full), None)?;
         let full_awaits_confirmation = last_full.is_some_and(|r| r.outcome == RunOutcome::NeedsConfirmation);
+        // `syncing` is written when a run starts; a run whose process died leaves it behind.
+        // The lock is the truth: no holder means nothing runs.
+        let running = crate::lock::SyncLock::holder(&store.lock_dir(), connection_id)?.is_some();
+        let status = match c.status {
+            ConnectionStatus::Syncing if !running => ConnectionStatus::Connected,
+            ConnectionStatus::Connected if running => ConnectionStatus::Syncing,
+            other => other,
+        };
         Ok(ScheduleInput {
             now,
             settings: c.settings.clone(),
-            status: c.status,
+            status,
             created_at: c.created_at,
             last_full_ok: last_full_ok.map(|r| r.started_at),
             last_changes_ok: last_changes_ok.map(|r| r.started_at),

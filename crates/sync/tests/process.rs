@@ -218,3 +218,26 @@ async fn a_changes_sync_killed_mid_run_leaves_the_old_directory_and_watermark() 
         crash_at("changes", n).await;
     }
 }
+
+#[tokio::test]
+async fn a_crashed_run_does_not_stall_the_schedule() {
+    let mut fx = Fixture::new();
+    let source = MemorySource::with_clients(practice(10));
+    fx.sync(&source, RunKind::Full).await.unwrap();
+    let id = fx.connection.id;
+    let mut killed = child(&fx, "changes", Some(1));
+    wait_with_timeout(&mut killed);
+    assert_eq!(
+        fx.connection().status,
+        hownow_sync::ConnectionStatus::Syncing,
+        "left behind by the dead run"
+    );
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(7);
+    let input = hownow_sync::ScheduleInput::load(&fx.store, id, later).unwrap();
+    assert_eq!(input.status, hownow_sync::ConnectionStatus::Connected);
+    assert!(hownow_sync::plan(&input).due_now.is_some());
+    // While a process holds the lock, the schedule starts nothing.
+    let _held = SyncLock::try_acquire(&fx.lock_dir(), id).unwrap();
+    let input = hownow_sync::ScheduleInput::load(&fx.store, id, later).unwrap();
+    assert!(hownow_sync::plan(&input).due_now.is_none());
+}

@@ -72,6 +72,12 @@ impl Store {
         &self.path
     }
 
+    /// `locks/` beside the database file: where the engine keeps the per-connection sync and
+    /// token locks (the convention every process sharing the data dir follows).
+    pub fn lock_dir(&self) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join("locks")
+    }
+
     /// The schema version of the open file (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.db.pragma_query_value(None, "user_version", |r| r.get(0))?)
