@@ -2,7 +2,8 @@
 //!
 //! Works on the JSON of the records: nested objects become dotted paths
 //! (`account_manager.name`), arrays of records with a `uuid` are matched by it
-//! (`contacts[<uuid>].email`), other arrays by position (`notes[0].text`).
+//! (`contacts[<uuid>].email`), other arrays by position (`notes[0].text`). An element added or
+//! removed as a whole is one change whose value is that element's JSON (`contacts[<uuid>]`).
 
 use serde_json::Value;
 
