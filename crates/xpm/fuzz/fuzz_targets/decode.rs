@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         match decoder.next_item() {
             Ok(Some(_)) => {
                 items += 1;
-                assert!(items <= bound, "the decoder yields more items than the input can hold");
+                assert!(
+                    items <= bound,
+                    "the decoder yields more items than the input can hold"
+                );
             }
             Ok(None) => break,
             Err(_) => {
