@@ -59,9 +59,6 @@ pub enum SyncError {
         reserve: u64,
     },
 
-    #[error("the client list from Xero has a client without a UUID (after {position} clients); the sync stopped and nothing was changed")]
-    MissingUuid { position: u64 },
-
     #[error(transparent)]
     Secrets(#[from] SecretError),
 }
