@@ -696,3 +696,59 @@ fn sync_futures_are_send() {
     );
     assert_send(&fut);
 }
+
+#[tokio::test]
+async fn progress_events_follow_the_phases() {
+    use hownow_sync::{Phase, Progress};
+    use std::sync::Mutex;
+    let mut fx = Fixture::new();
+    let source = MemorySource::with_clients(practice(450));
+    let events: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+    let sink = |p: &Progress| events.lock().unwrap().push(*p);
+    let lock_dir = fx.lock_dir();
+    let request = SyncRequest::new(RunKind::Full, RunTrigger::Initial);
+    hownow_sync::run_sync(
+        &mut fx.store,
+        &source,
+        &lock_dir,
+        fx.connection.id,
+        request,
+        &sink,
+    )
+    .await
+    .unwrap();
+    let events = events.into_inner().unwrap();
+    let listing: Vec<u64> = events
+        .iter()
+        .filter(|e| e.phase == Phase::Listing)
+        .map(|e| e.done)
+        .collect();
+    assert_eq!(listing, [0, 200, 400, 450]);
+    let phases: Vec<Phase> = events
+        .iter()
+        .map(|e| e.phase)
+        .filter(|p| *p != Phase::Listing)
+        .collect();
+    assert_eq!(phases, [Phase::Removing, Phase::Committing]);
+}
+
+#[tokio::test]
+async fn a_contact_sweep_alone_keeps_the_watermark() {
+    let mut fx = Fixture::with_settings(settings(|s| s.verify_per_run = 0));
+    let source = MemorySource::with_clients(practice(20));
+    fx.sync(&source, RunKind::Full).await.unwrap();
+    let watermark = fx.connection().watermark;
+    source.advance(Duration::hours(1));
+    source.edit_contact("contact-00010", |c| c.mobile = Some("0499 999 999".into()));
+    let report = fx.sync(&source, RunKind::Contacts).await.unwrap();
+    assert_eq!(
+        (
+            report.kind,
+            report.counts.contacts_changed,
+            report.counts.refetched
+        ),
+        (RunKind::Contacts, 1, 1)
+    );
+    assert_eq!(report.watermark, None);
+    assert_eq!(fx.connection().watermark, watermark);
+}
