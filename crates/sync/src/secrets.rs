@@ -376,6 +376,21 @@ mod tests {
         store.delete(2).unwrap();
     }
 
+    /// Linux without a session bus (a headless server): the error names the way out.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn keyring_store_without_a_session_bus_says_so() {
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+            eprintln!("skipped: a session bus is present");
+            return;
+        }
+        let store = KeyringStore::new("hownow-admin-test", "no-bus");
+        match store.get(1) {
+            Err(SecretError::NoKeychain { .. }) => {}
+            other => panic!("expected NoKeychain, got {other:?}"),
+        }
+    }
+
     #[test]
     fn keyring_failures_name_the_way_out() {
         let e = map_keyring(keyring::Error::PlatformFailure("no D-Bus session".into()));
