@@ -13,12 +13,28 @@ use std::process::ExitCode;
     about = "Keep a firm's HowNow client directory in step with Xero Practice Manager"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: commands::common::Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Log in to Xero, choose the practice, and run the initial full sync.
+    Connect(commands::connect::Args),
+    /// Sync now: changes since the last sync, or all client data.
+    Sync(commands::sync::Args),
+    /// Each connection, its last and next syncs, and Xero's quota left.
+    Status(commands::status::Args),
+    /// The client directory: search, contacts, JSON or CSV export.
+    Clients(commands::clients::Args),
+    /// The sync history.
+    History(commands::history::Args),
+    /// Remove the connection at Xero and forget its token; keep or delete the local data.
+    Disconnect(commands::disconnect::Args),
+    /// The whole journey, headless, against an in-process sandbox.
+    Demo(commands::demo::Args),
     /// Run an offline Xero (identity, connections, Practice Manager 3.1) on loopback.
     Sandbox(commands::sandbox::Args),
     /// Tools for Xero Practice Manager responses.
@@ -36,7 +52,15 @@ enum XpmCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = cli.global;
     let result = match cli.command {
+        Command::Connect(args) => commands::connect::run(&global, args),
+        Command::Sync(args) => commands::sync::run(&global, args),
+        Command::Status(args) => commands::status::run(&global, args),
+        Command::Clients(args) => commands::clients::run(&global, args),
+        Command::History(args) => commands::history::run(&global, args),
+        Command::Disconnect(args) => commands::disconnect::run(&global, args),
+        Command::Demo(args) => commands::demo::run(&global, args),
         Command::Sandbox(args) => commands::sandbox::run(args),
         Command::Xpm {
             command: XpmCommand::Decode(args),
@@ -44,9 +68,24 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => report(&e),
     }
+}
+
+/// One sentence on stderr; exit 2 for a command line that asks for the impossible, 1 otherwise.
+fn report(e: &anyhow::Error) -> ExitCode {
+    if let Some(usage) = e.downcast_ref::<commands::common::UsageError>() {
+        eprintln!("error: {usage}");
+        return ExitCode::from(2);
+    }
+    if let Some(engine) = e.downcast_ref::<hownow_sync::EngineError>() {
+        eprintln!("error: {engine}");
+        return if engine.is_usage() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    eprintln!("error: {e:#}");
+    ExitCode::FAILURE
 }

@@ -1,2 +1,10 @@
+pub mod clients;
+pub mod common;
+pub mod connect;
+pub mod demo;
+pub mod disconnect;
+pub mod history;
 pub mod sandbox;
+pub mod status;
+pub mod sync;
 pub mod xpm_decode;

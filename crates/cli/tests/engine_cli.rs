@@ -1,0 +1,643 @@
+//! The `hownow` binary against a sandbox started in the test: connect --no-browser (the test
+//! follows the printed link as the browser), sync, status, clients, history, disconnect, usage
+//! errors, the demo, and no token in any output or file but the token store.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use hownow_sandbox::identity::IdentityConfig;
+use hownow_sandbox::tenants::DEMO_PRACTICE;
+use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hownow");
+const DEADLINE: Duration = Duration::from_secs(60);
+
+async fn sandbox(clients: usize) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        clients,
+        identity: IdentityConfig {
+            auto_consent: true,
+            ..IdentityConfig::default()
+        },
+        switches: Switches::unlimited(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn command(data_dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--insecure-storage")
+        .env_remove("HOWNOW_DATA_DIR")
+        .env_remove("HOWNOW_XERO_CLIENT_ID")
+        .env_remove("HOWNOW_XERO_ISSUER")
+        .env_remove("HOWNOW_XERO_API_BASE")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+async fn hownow(data_dir: &Path, args: &[&str]) -> Run {
+    let output = tokio::time::timeout(DEADLINE, command(data_dir, args).output())
+        .await
+        .expect("hownow finished in time")
+        .unwrap();
+    Run::from(output)
+}
+
+/// `hownow connect --no-browser`: read the `Authorize:` line, play the browser, let it finish.
+async fn connect(data_dir: &Path, xero: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "connect",
+        "--no-browser",
+        "--port",
+        "0",
+        "--issuer",
+        xero,
+        "--api-base",
+        xero,
+        "--client-id",
+        "hownow-cli-test",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = command(data_dir, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    let url = tokio::time::timeout(DEADLINE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if let Some(url) = line.strip_prefix("Authorize: ") {
+                return url.to_string();
+            }
+        }
+        panic!("hownow connect printed no Authorize: line; stdout: {stdout}");
+    })
+    .await
+    .expect("the Authorize: line in time");
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser.get(&url).send().await.unwrap();
+    let location = answer.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page = browser.get(&location).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let output = tokio::time::timeout(DEADLINE, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut run = Run::from(output);
+    run.stdout = stdout;
+    run
+}
+
+fn json(run: &Run) -> serde_json::Value {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+/// Every refresh token the token file has held, collected after each command.
+fn stored_tokens(data_dir: &Path, seen: &mut Vec<String>) {
+    let Ok(text) = std::fs::read_to_string(data_dir.join("credentials.json")) else {
+        return;
+    };
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for entry in doc.as_object().unwrap().values() {
+        let token = entry["refresh_token"].as_str().unwrap().to_string();
+        if !seen.contains(&token) {
+            seen.push(token);
+        }
+    }
+}
+
+/// A pass-through proxy in front of the sandbox that writes down every token it sees: bearer
+/// tokens of requests, tokens posted to the identity service, and tokens it hands out. The CLI
+/// is pointed at the proxy, so the test knows every secret value and can look for it.
+struct Recorder {
+    base: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Recorder {
+    async fn start(upstream: &str) -> Recorder {
+        use axum::body::Bytes;
+        use axum::extract::{Request, State};
+        use axum::response::Response;
+
+        #[derive(Clone)]
+        struct Proxy {
+            upstream: String,
+            public: String,
+            http: reqwest::Client,
+            seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+        }
+        async fn forward(State(p): State<Proxy>, request: Request) -> Response {
+            let record = |token: &str| {
+                if !token.is_empty() {
+                    p.seen.lock().unwrap().push(token.to_string());
+                }
+            };
+            let (parts, body) = request.into_parts();
+            let body: Bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            if let Some(bearer) = parts.headers.get("authorization").and_then(|v| v.to_str().ok()) {
+                record(bearer.trim_start_matches("Bearer ").trim());
+            }
+            for (name, value) in url::form_urlencoded::parse(&body) {
+                if ["refresh_token", "token", "code"].contains(&name.as_ref()) {
+                    record(&value);
+                }
+            }
+            let path = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+                .to_string();
+            let mut upstream = p
+                .http
+                .request(parts.method.clone(), format!("{}{path}", p.upstream));
+            for (name, value) in &parts.headers {
+                if name != "host" && name != "content-length" {
+                    upstream = upstream.header(name, value);
+                }
+            }
+            let answer = upstream.body(body).send().await.unwrap();
+            let mut response = Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if name != "content-length" && name != "transfer-encoding" {
+                    response = response.header(name, value);
+                }
+            }
+            let text =
+                String::from_utf8_lossy(&answer.bytes().await.unwrap()).replace(&p.upstream, &p.public);
+            if path.starts_with("/connect/token") {
+                if let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) {
+                    for field in ["access_token", "refresh_token", "id_token"] {
+                        if let Some(token) = doc[field].as_str() {
+                            record(token);
+                        }
+                    }
+                }
+            }
+            response.body(axum::body::Body::from(text)).unwrap()
+        }
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let proxy = Proxy {
+            upstream: upstream.trim_end_matches('/').to_string(),
+            public: base.clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            seen: seen.clone(),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(proxy);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Recorder { base, seen }
+    }
+
+    fn tokens(&self) -> Vec<String> {
+        let mut tokens = self.seen.lock().unwrap().clone();
+        tokens.sort();
+        tokens.dedup();
+        tokens
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_journey_and_no_token_anywhere() {
+    let sandbox = sandbox(60).await;
+    let recorder = Recorder::start(sandbox.issuer()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut outputs: Vec<String> = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+    let keep = |run: &Run, outputs: &mut Vec<String>| {
+        outputs.push(run.stdout.clone());
+        outputs.push(run.stderr.clone());
+    };
+
+    let connected = connect(data, &recorder.base, &[]).await;
+    assert_eq!(connected.code, 0, "stderr: {}", connected.stderr);
+    assert!(
+        connected.stdout.contains("Logged in to Xero as Ava Partner"),
+        "{}",
+        connected.stdout
+    );
+    assert!(connected
+        .stdout
+        .contains(&format!("Connected to {}", DEMO_PRACTICE.name)));
+    assert!(
+        connected.stdout.contains("Full sync done"),
+        "{}",
+        connected.stdout
+    );
+    assert!(
+        connected.stderr.contains("insecure storage"),
+        "{}",
+        connected.stderr
+    );
+    keep(&connected, &mut outputs);
+    stored_tokens(data, &mut tokens);
+    assert_eq!(tokens.len(), 1);
+    let expected = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap().counts();
+
+    let status = hownow(data, &["status", "--json"]).await;
+    keep(&status, &mut outputs);
+    let doc = json(&status);
+    let conn = &doc["connections"][0];
+    assert_eq!(conn["tenant_name"], DEMO_PRACTICE.name);
+    assert_eq!(conn["status"], "connected");
+    assert_eq!(conn["clients"], (expected.clients - expected.deleted) as u64);
+    assert_eq!(conn["last_run"]["kind"], "full");
+    assert_eq!(conn["last_run"]["trigger"], "initial");
+    assert!(conn["next_changes_at"].is_string(), "{conn}");
+    assert!(conn["day_calls_left"].is_null() || conn["day_calls_left"].is_u64());
+
+    // A contact-only edit XPM does not flag, then a changes sync (a new process: it refreshes).
+    let data_snapshot = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
+    let live: Vec<_> = data_snapshot
+        .clients()
+        .iter()
+        .filter(|c| !c.details.is_deleted && !c.details.is_archived)
+        .collect();
+    let client = live
+        .iter()
+        .find(|c| {
+            !c.contacts.is_empty() && data_snapshot.clients_of_contact(&c.contacts[0].contact).count() == 1
+        })
+        .unwrap();
+    let contact = client.contacts[0].contact.clone();
+    sandbox
+        .practice()
+        .edit_contact(&contact, |d| {
+            d.email = Some("changed.by.staff@example.com".into())
+        })
+        .unwrap();
+    let archived = live.iter().find(|c| c.uuid != client.uuid).unwrap();
+    sandbox.practice().archive_client(&archived.uuid, true).unwrap();
+    let changes = hownow(data, &["sync", "--changes", "--json"]).await;
+    keep(&changes, &mut outputs);
+    stored_tokens(data, &mut tokens);
+    let run = json(&changes);
+    assert_eq!(run["kind"], "changes");
+    assert_eq!(run["outcome"], "ok");
+    assert!(run["counts"]["contacts_changed"].as_u64().unwrap() >= 1, "{run}");
+    assert_eq!(run["counts"]["archived"], 1);
+    assert!(tokens.len() >= 2, "the refresh token rotated");
+
+    let all = hownow(data, &["sync", "--all", "--yes"]).await;
+    keep(&all, &mut outputs);
+    stored_tokens(data, &mut tokens);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert!(all.stderr.contains("about 2 API calls"), "{}", all.stderr);
+    assert!(all.stdout.contains("Full sync done"), "{}", all.stdout);
+    assert!(all.stdout.contains("Missed by incremental"), "{}", all.stdout);
+
+    let clients = hownow(data, &["clients", "--format", "json"]).await;
+    keep(&clients, &mut outputs);
+    let list = json(&clients);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), expected.clients - expected.deleted);
+    let gone_quiet = list.iter().find(|c| c["uuid"] == archived.uuid.as_str()).unwrap();
+    assert_eq!(gone_quiet["archived"], true);
+    let ours = list.iter().find(|c| c["uuid"] == client.uuid.as_str()).unwrap();
+    assert_eq!(ours["archived"], false);
+    assert!(ours["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["email"] == "changed.by.staff@example.com"));
+
+    let csv = hownow(
+        data,
+        &["clients", "--format", "csv", "--search", &archived.details.name],
+    )
+    .await;
+    keep(&csv, &mut outputs);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let mut rows = csv.stdout.lines();
+    assert!(rows.next().unwrap().starts_with("UUID,Client Code,Client Name,"));
+    assert!(
+        rows.any(|r| r.starts_with(&archived.uuid) && r.ends_with(",No,Yes")),
+        "{}",
+        csv.stdout
+    );
+
+    let table = hownow(data, &["clients"]).await;
+    keep(&table, &mut outputs);
+    assert_eq!(table.code, 0);
+    assert!(table.stdout.starts_with("NAME"), "{}", table.stdout);
+
+    let history = hownow(data, &["history", "--json"]).await;
+    keep(&history, &mut outputs);
+    let runs = json(&history);
+    let kinds: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["full", "changes", "full"]);
+    let text = hownow(data, &["history"]).await;
+    keep(&text, &mut outputs);
+    assert!(text.stdout.contains("initial"), "{}", text.stdout);
+
+    let gone = hownow(data, &["disconnect", "--keep-data"]).await;
+    keep(&gone, &mut outputs);
+    assert_eq!(gone.code, 0, "{}", gone.stderr);
+    assert!(
+        gone.stdout.contains("removed at Xero and its token revoked"),
+        "{}",
+        gone.stdout
+    );
+    let status = json(&hownow(data, &["status", "--json"]).await);
+    assert_eq!(status["connections"][0]["status"], "disconnected");
+    let after = hownow(data, &["sync", "--changes"]).await;
+    assert_eq!(after.code, 1);
+    assert!(
+        after.stderr.contains("no practice is connected"),
+        "{}",
+        after.stderr
+    );
+
+    // No token in any output, the database, its WAL, the settings or the lock files.
+    let mut files = String::new();
+    for entry in walk(data) {
+        if entry.file_name().is_some_and(|n| n == "credentials.json") {
+            continue;
+        }
+        files.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+        files.push('\n');
+    }
+    let everything = format!("{}\n{files}", outputs.join("\n"));
+    let seen = recorder.tokens();
+    assert!(
+        seen.len() >= 6,
+        "the recorder saw the login, refreshes and API calls: {}",
+        seen.len()
+    );
+    for token in &tokens {
+        assert!(
+            seen.contains(token),
+            "every stored refresh token passed the recorder"
+        );
+    }
+    // The files were read (the directory names its practice).
+    assert!(files.contains(DEMO_PRACTICE.name));
+    for token in seen.iter().chain(&tokens) {
+        assert!(
+            !everything.contains(token.as_str()),
+            "a token or code leaked into an output or file"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("credentials.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    sandbox.shutdown().await;
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2_and_failures_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    for args in [
+        &["sync"][..],
+        &["sync", "--changes", "--all"],
+        &["clients", "--format", "xml"],
+        &["no-such-command"],
+        &["connect", "--redirect", "carrier-pigeon"],
+    ] {
+        let run = hownow(data, args).await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.is_empty());
+    }
+    // No client id configured: a usage error that says what to pass.
+    let run = hownow(
+        data,
+        &["connect", "--no-browser", "--issuer", "http://127.0.0.1:9"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--client-id"), "{}", run.stderr);
+    // Nothing connected: a failure in one sentence.
+    let run = hownow(data, &["sync", "--changes"]).await;
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr
+            .trim()
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let run = hownow(data, &["status"]).await;
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("No practice is connected yet"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_with_several_practices_needs_a_choice() {
+    // u-2 sees two practices; without auto-consent the test logs in as u-2 via the pages.
+    let sandbox = Sandbox::start(SandboxConfig {
+        clients: 10,
+        switches: Switches::unlimited(),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // With auto-consent off, the CLI's link shows the login page; log in as u-3 (no privilege).
+    let run = connect_as(dir.path(), &sandbox, "u-3", &[]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Authorise 3rd Party Full Access"),
+        "{}",
+        run.stderr
+    );
+    let run = connect_as(dir.path(), &sandbox, "u-2", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--tenant"), "{}", run.stderr);
+    let run = connect_as(dir.path(), &sandbox, "u-2", &["--tenant", "Kōwhai Tax Partners"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Connected to Kōwhai Tax Partners"),
+        "{}",
+        run.stdout
+    );
+    sandbox.shutdown().await;
+}
+
+/// Like [`connect`], logging in and consenting as `user` on the sandbox's pages.
+async fn connect_as(data_dir: &Path, sandbox: &Sandbox, user: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "connect",
+        "--no-browser",
+        "--port",
+        "0",
+        "--issuer",
+        sandbox.issuer(),
+        "--api-base",
+        sandbox.api_base(),
+        "--client-id",
+        "hownow-cli-test",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = command(data_dir, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = tokio::time::timeout(DEADLINE, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("an Authorize: line");
+        if let Some(url) = line.strip_prefix("Authorize: ") {
+            break url.to_string();
+        }
+    };
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser.get(&url).send().await.unwrap().text().await.unwrap();
+    let login = {
+        let needle = "name=\"login\" value=\"";
+        let start = page.find(needle).unwrap() + needle.len();
+        page[start..start + page[start..].find('"').unwrap()].to_string()
+    };
+    let base = url::Url::parse(&url).unwrap();
+    browser
+        .post(base.join("/identity/connect/authorize/login").unwrap())
+        .form(&[("login", login.as_str()), ("user", user)])
+        .send()
+        .await
+        .unwrap();
+    let consent = browser
+        .post(base.join("/identity/connect/authorize/consent").unwrap())
+        .form(&[("login", login.as_str()), ("user", user), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    let location = consent.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    browser.get(&location).send().await.unwrap();
+    let mut stdout = String::new();
+    while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let mut run = Run::from(
+        tokio::time::timeout(DEADLINE, child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    run.stdout = stdout;
+    run
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_tells_what_happened() {
+    let output = tokio::time::timeout(
+        DEADLINE,
+        Command::new(BIN)
+            .args(["demo", "--clients", "50"])
+            .env_remove("HOWNOW_DATA_DIR")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.code, 0, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    let out = &run.stdout;
+    assert!(out.contains("50 clients received"), "{out}");
+    assert!(
+        out.contains(&format!("connected to {}", DEMO_PRACTICE.name)),
+        "{out}"
+    );
+    assert_eq!(out.matches("   ✓ ").count(), 6, "{out}");
+    assert_eq!(out.matches("the contact sweep caught it").count(), 2, "{out}");
+    assert_eq!(out.matches("XPM's modifiedsince reported it").count(), 4, "{out}");
+    assert!(out.contains("would have missed 2 of these 6 changes"), "{out}");
+    assert!(!out.contains('✗'), "{out}");
+    assert!(out.lines().count() <= 26, "the output stays short:\n{out}");
+}
