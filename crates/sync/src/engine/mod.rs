@@ -449,7 +449,7 @@ impl Engine {
             progress,
         )
         .await;
-        match first {
+        let result = match first {
             // The cached access token died before its time (Xero revoked it, or clocks
             // disagree): the refresh token may still be good, so refresh and try once more.
             Err(SyncError::Xpm(XpmError::NeedsReauth { reason })) if reason.starts_with("TokenExpired") => {
@@ -459,7 +459,7 @@ impl Engine {
                 );
                 rt.tokens.forget(connection_id).await;
                 store.set_status(connection_id, ConnectionStatus::Connected, None)?;
-                Ok(run_sync(
+                run_sync(
                     &mut store,
                     &source,
                     &self.lock_dir,
@@ -467,10 +467,19 @@ impl Engine {
                     request,
                     progress,
                 )
-                .await?)
+                .await
             }
-            other => Ok(other?),
-        }
+            other => other,
+        };
+        // One error for "log in again", whichever layer noticed.
+        result.map_err(|e| match e {
+            SyncError::Xpm(XpmError::NeedsReauth { reason }) => SyncError::NeedsReauth {
+                id: connection_id,
+                reason,
+            }
+            .into(),
+            other => other.into(),
+        })
     }
 
     // ---- queries --------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+//! The engine facade against the sandbox: token trouble during syncs, reauthorisation, one sync
+//! per connection, status, and disconnecting.
+
+mod connect_support;
+
+use std::time::Duration;
+
+use connect_support::*;
+use hownow_sandbox::Sandbox;
+use hownow_sync::connect::RedirectMode;
+use hownow_sync::engine::{Engine, EngineError};
+use hownow_sync::schedule::Paused;
+use hownow_sync::{Connection, ConnectionStatus, NoProgress, RunKind, RunTrigger, SyncError, SyncRequest};
+
+const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+async fn connect(engine: &Engine) -> Connection {
+    let started = engine
+        .start_login(Some(RedirectMode::Loopback { ports: vec![0] }))
+        .await
+        .unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    engine.wait_for_login().await.unwrap();
+    engine.finish_login(None).await.unwrap()
+}
+
+async fn connected(clients: usize) -> (Sandbox, tempfile::TempDir, Engine, Connection) {
+    let sandbox = sandbox(true, clients).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let connection = connect(&engine).await;
+    engine
+        .sync(
+            connection.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    (sandbox, dir, engine, connection)
+}
+
+fn changes() -> SyncRequest {
+    SyncRequest::new(RunKind::Changes, RunTrigger::Manual)
+}
+
+#[tokio::test]
+async fn an_access_token_that_dies_early_is_refreshed_and_the_sync_goes_on() {
+    let (sandbox, _dir, engine, connection) = connected(20).await;
+    sandbox.practice().expire_all_access_tokens();
+    let report = engine.sync(connection.id, changes(), &NoProgress).await.unwrap();
+    assert_eq!(report.kind, RunKind::Changes);
+    // The first attempt met the dead access token (recorded), the retry with a fresh one won.
+    let runs = engine.history(connection.id, 3).unwrap();
+    assert_eq!(runs[0].outcome, hownow_sync::RunOutcome::Ok);
+    assert_eq!(runs[1].outcome, hownow_sync::RunOutcome::Failed);
+    assert!(
+        runs[1]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("TokenExpired"),
+        "{:?}",
+        runs[1].error
+    );
+    let status = engine.status().unwrap();
+    assert_eq!(status[0].connection.status, ConnectionStatus::Connected);
+    assert!(status[0].connection.token_refreshed_at.is_some());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_refresh_token_pauses_the_connection_until_it_is_reauthorised() {
+    let (sandbox, _dir, engine, connection) = connected(20).await;
+    sandbox.practice().revoke_all_refresh_tokens();
+    sandbox.practice().expire_all_access_tokens();
+    let err = engine
+        .sync(connection.id, changes(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Sync(SyncError::NeedsReauth { .. })),
+        "{err}"
+    );
+    let status = engine.status().unwrap();
+    assert_eq!(status[0].connection.status, ConnectionStatus::NeedsReauth);
+    assert_eq!(status[0].plan.paused, Some(Paused::NeedsReauth));
+    let clients_before = engine.clients(connection.id, None).unwrap().len();
+    assert!(clients_before > 0, "nothing was deleted");
+
+    // Logging in again reconnects the same practice: same connection, directory and history.
+    let again = connect(&engine).await;
+    assert_eq!(again.id, connection.id);
+    assert_eq!(again.status, ConnectionStatus::Connected);
+    engine.sync(connection.id, changes(), &NoProgress).await.unwrap();
+    assert_eq!(engine.clients(connection.id, None).unwrap().len(), clients_before);
+    assert!(engine.history(connection.id, 10).unwrap().len() >= 3);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_syncs_of_one_connection_at_once_the_second_is_told() {
+    let (sandbox, _dir, engine, connection) = connected(20).await;
+    let (first, second) = tokio::join!(
+        engine.sync(connection.id, changes(), &NoProgress),
+        engine.sync(connection.id, changes(), &NoProgress),
+    );
+    let outcomes = [first.is_ok(), second.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{outcomes:?}");
+    let err = first.err().or(second.err()).unwrap();
+    assert!(
+        matches!(err, EngineError::Sync(SyncError::AlreadyRunning { pid: Some(pid), .. }) if pid == std::process::id()),
+        "{err}"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn status_tells_last_and_next_syncs_and_the_cost_of_a_full_one() {
+    let (sandbox, _dir, engine, connection) = connected(30).await;
+    let status = engine.status().unwrap();
+    assert_eq!(status.len(), 1);
+    let o = &status[0];
+    assert_eq!(o.connection.id, connection.id);
+    assert_eq!(o.last_run.as_ref().unwrap().trigger, RunTrigger::Initial);
+    assert_eq!(o.last_success, o.last_run);
+    assert!(o.plan.next_changes_at.is_some());
+    assert_eq!(o.running_pid, None);
+    assert!(o.full_sync_estimate.api_calls >= 1);
+    assert_eq!(
+        o.counts.clients,
+        engine.clients(connection.id, None).unwrap().len() as u64
+    );
+    // Selecting a connection by name, id or not at all.
+    assert_eq!(engine.connection(None).unwrap().id, connection.id);
+    assert_eq!(
+        engine
+            .connection(Some(&connection.tenant_name.to_uppercase()))
+            .unwrap()
+            .id,
+        connection.id
+    );
+    assert!(matches!(
+        engine.connection(Some("nobody")),
+        Err(EngineError::NoSuchConnection(_))
+    ));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn disconnect_removes_the_connection_at_xero_and_deletes_or_keeps_the_data() {
+    let (sandbox, _dir, engine, connection) = connected(10).await;
+    let report = engine.disconnect(connection.id, true).await.unwrap();
+    assert!(
+        report.xero_connection_removed && report.token_revoked,
+        "{report:?}"
+    );
+    assert!(report.warnings.is_empty(), "{report:?}");
+    assert_eq!(
+        engine.store().unwrap().connection(connection.id).unwrap().status,
+        ConnectionStatus::Disconnected
+    );
+    assert!(
+        !engine.clients(connection.id, None).unwrap().is_empty(),
+        "data kept"
+    );
+    assert!(matches!(engine.connection(None), Err(EngineError::NotConnected)));
+    // Syncing a disconnected connection is refused, not attempted.
+    let err = engine
+        .sync(connection.id, changes(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Sync(SyncError::Disconnected(_))),
+        "{err}"
+    );
+
+    // Connect again (a new connection), then disconnect deleting the data.
+    let fresh = connect(&engine).await;
+    assert_ne!(fresh.id, connection.id);
+    let report = engine.disconnect(fresh.id, false).await.unwrap();
+    assert!(
+        report.xero_connection_removed && report.token_revoked,
+        "{report:?}"
+    );
+    assert!(engine.connections().unwrap().iter().all(|c| c.id != fresh.id));
+    sandbox.shutdown().await;
+}
