@@ -81,6 +81,7 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
         tenant.tenant.id,
         switches.rate_limit_minute,
         switches.rate_limit_day,
+        Duration::from_secs(switches.rate_limit_window_secs),
         Instant::now(),
     ) {
         Decision::Allowed(remaining) => remaining,

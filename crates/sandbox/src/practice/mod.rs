@@ -32,7 +32,9 @@ pub use model::{
     Staff,
 };
 pub use store::{NewLink, PracticeError};
-pub use switches::{Switches, XERO_APP_MINUTE_LIMIT, XERO_DAY_LIMIT, XERO_MINUTE_LIMIT};
+pub use switches::{
+    Switches, XERO_APP_MINUTE_LIMIT, XERO_DAY_LIMIT, XERO_MINUTE_LIMIT, XERO_MINUTE_WINDOW_SECS,
+};
 
 use crate::identity::Identity;
 use crate::tenants::{Tenant, DEMO_PRACTICE, SECOND_PRACTICE};
@@ -309,8 +311,15 @@ impl PracticeHandle {
     pub fn set_switches(&self, switches: Switches) -> Result<(), PracticeError> {
         switches.validate().map_err(PracticeError::Invalid)?;
         let mut current = self.practice.switches.lock().expect("switches lock");
-        let limits_changed = (current.rate_limit_minute, current.rate_limit_day)
-            != (switches.rate_limit_minute, switches.rate_limit_day);
+        let limits_changed = (
+            current.rate_limit_minute,
+            current.rate_limit_day,
+            current.rate_limit_window_secs,
+        ) != (
+            switches.rate_limit_minute,
+            switches.rate_limit_day,
+            switches.rate_limit_window_secs,
+        );
         *current = switches;
         drop(current);
         if limits_changed {

@@ -1,6 +1,7 @@
 //! Xero's API budgets: per tenant a rolling minute and a day, and app-wide a rolling minute.
 //! Every XPM answer reports what is left; a call over budget gets 429 with the problem and how
-//! long to wait.
+//! long to wait. The tenant's "minute" window can be shortened (a switch) so tests need not wait
+//! a real minute; the app-wide minute stays 60 s.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -64,8 +65,8 @@ struct LimiterState {
     app_minute: VecDeque<Instant>,
 }
 
-fn expire(window: &mut VecDeque<Instant>, now: Instant) {
-    while window.front().is_some_and(|t| now.duration_since(*t) >= MINUTE) {
+fn expire(window: &mut VecDeque<Instant>, length: Duration, now: Instant) {
+    while window.front().is_some_and(|t| now.duration_since(*t) >= length) {
         window.pop_front();
     }
 }
@@ -82,19 +83,20 @@ fn wait_until(deadline: Instant, now: Instant) -> Duration {
 
 impl RateLimiter {
     /// Counts a call for `tenant` unless a budget is spent. A `None` limit never refuses, and
-    /// its header reports `u32::MAX` left.
+    /// its header reports `u32::MAX` left. `minute_limit` counts over `minute_window` (Xero: 60 s).
     pub fn check(
         &self,
         tenant: &str,
         minute_limit: Option<u32>,
         day_limit: Option<u32>,
+        minute_window: Duration,
         now: Instant,
     ) -> Decision {
         let mut state = self.state.lock().expect("rate limiter lock");
         let LimiterState { tenants, app_minute } = &mut *state;
-        expire(app_minute, now);
+        expire(app_minute, MINUTE, now);
         let budget = tenants.entry(tenant.to_string()).or_default();
-        expire(&mut budget.minute, now);
+        expire(&mut budget.minute, minute_window, now);
         if budget
             .day_started
             .is_some_and(|start| now.duration_since(start) >= DAY)
@@ -121,7 +123,7 @@ impl RateLimiter {
             let oldest = budget.minute.front().copied().unwrap_or(now);
             return Decision::Refused {
                 problem: LimitProblem::Minute,
-                retry_after: wait_until(oldest + MINUTE, now),
+                retry_after: wait_until(oldest + minute_window, now),
                 remaining: remaining(budget, app_minute),
             };
         }
@@ -155,12 +157,12 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         for i in 0..3 {
-            match limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(i)) {
+            match limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(i)) {
                 Decision::Allowed(r) => assert_eq!(r.minute, 2 - i as u32),
                 other => panic!("{other:?}"),
             }
         }
-        match limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(10)) {
+        match limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(10)) {
             Decision::Refused {
                 problem, retry_after, ..
             } => {
@@ -171,12 +173,39 @@ mod tests {
         }
         // Another tenant has its own budget.
         assert!(matches!(
-            limiter.check("u", Some(3), Some(100), t0),
+            limiter.check("u", Some(3), Some(100), MINUTE, t0),
             Decision::Allowed(_)
         ));
         // The oldest call leaves the window after 60 s.
         assert!(matches!(
-            limiter.check("t", Some(3), Some(100), t0 + Duration::from_secs(60)),
+            limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(60)),
+            Decision::Allowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_shorter_minute_window_frees_calls_sooner() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        let window = Duration::from_secs(3);
+        for i in 0..2 {
+            assert!(matches!(
+                limiter.check("t", Some(2), None, window, t0 + Duration::from_millis(i * 100)),
+                Decision::Allowed(_)
+            ));
+        }
+        match limiter.check("t", Some(2), None, window, t0 + Duration::from_millis(500)) {
+            Decision::Refused {
+                problem, retry_after, ..
+            } => {
+                assert_eq!(problem, LimitProblem::Minute);
+                // 2.5 s rounded up to whole seconds.
+                assert_eq!(retry_after, Duration::from_secs(3));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            limiter.check("t", Some(2), None, window, t0 + window),
             Decision::Allowed(_)
         ));
     }
@@ -186,14 +215,14 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         assert!(matches!(
-            limiter.check("t", None, Some(2), t0),
+            limiter.check("t", None, Some(2), MINUTE, t0),
             Decision::Allowed(_)
         ));
-        match limiter.check("t", None, Some(2), t0 + Duration::from_secs(1)) {
+        match limiter.check("t", None, Some(2), MINUTE, t0 + Duration::from_secs(1)) {
             Decision::Allowed(r) => assert_eq!(r.day, 0),
             other => panic!("{other:?}"),
         }
-        match limiter.check("t", None, Some(2), t0 + Duration::from_secs(100)) {
+        match limiter.check("t", None, Some(2), MINUTE, t0 + Duration::from_secs(100)) {
             Decision::Refused {
                 problem, retry_after, ..
             } => {
@@ -203,7 +232,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            limiter.check("t", None, Some(2), t0 + DAY),
+            limiter.check("t", None, Some(2), MINUTE, t0 + DAY),
             Decision::Allowed(_)
         ));
     }
@@ -213,17 +242,17 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         assert!(matches!(
-            limiter.check("t", Some(1), None, t0),
+            limiter.check("t", Some(1), None, MINUTE, t0),
             Decision::Allowed(_)
         ));
         for _ in 0..5 {
             assert!(matches!(
-                limiter.check("t", Some(1), None, t0),
+                limiter.check("t", Some(1), None, MINUTE, t0),
                 Decision::Refused { .. }
             ));
         }
         assert!(matches!(
-            limiter.check("t", Some(1), None, t0 + MINUTE),
+            limiter.check("t", Some(1), None, MINUTE, t0 + MINUTE),
             Decision::Allowed(_)
         ));
     }

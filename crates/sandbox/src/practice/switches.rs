@@ -10,6 +10,8 @@ pub const XERO_MINUTE_LIMIT: u32 = 60;
 pub const XERO_DAY_LIMIT: u32 = 5_000;
 /// Xero's app-wide budget per minute (across every tenant).
 pub const XERO_APP_MINUTE_LIMIT: u32 = 10_000;
+/// The length of Xero's rolling "minute", in seconds.
+pub const XERO_MINUTE_WINDOW_SECS: u64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -18,6 +20,10 @@ pub struct Switches {
     pub rate_limit_minute: Option<u32>,
     /// Calls per tenant per day; `None` lifts the limit. Xero: 5,000.
     pub rate_limit_day: Option<u32>,
+    /// Length in seconds of the rolling window `rate_limit_minute` counts over. Xero: 60. A
+    /// shorter window lets a test watch a client wait out a minute 429 in a second or two
+    /// (`Retry-After` stays in whole seconds).
+    pub rate_limit_window_secs: u64,
     /// `client.api/list` ignores `page` and `pagesize` and returns the whole list every time,
     /// as some practices are observed to do.
     pub ignore_page: bool,
@@ -43,6 +49,7 @@ impl Default for Switches {
         Switches {
             rate_limit_minute: Some(XERO_MINUTE_LIMIT),
             rate_limit_day: Some(XERO_DAY_LIMIT),
+            rate_limit_window_secs: XERO_MINUTE_WINDOW_SECS,
             ignore_page: false,
             fail_next: 0,
             fail_every: 0,
@@ -68,6 +75,9 @@ impl Switches {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if !(500..=599).contains(&self.fail_status) {
             return Err(format!("fail_status must be 500–599, not {}", self.fail_status));
+        }
+        if self.rate_limit_window_secs == 0 {
+            return Err("rate_limit_window_secs must be at least 1".into());
         }
         if self.throttle_bytes_per_sec == Some(0) {
             return Err("throttle_bytes_per_sec must be at least 1 (or null for no throttle)".into());
@@ -95,6 +105,7 @@ mod tests {
         let s = Switches::default();
         assert_eq!(s.rate_limit_minute, Some(60));
         assert_eq!(s.rate_limit_day, Some(5000));
+        assert_eq!(s.rate_limit_window_secs, 60);
         assert!(s.defect);
         assert!(s.validate().is_ok());
     }
