@@ -52,7 +52,7 @@ pub fn open_engine(global: &Global) -> anyhow::Result<Engine> {
     let engine = Engine::open(options)?;
     if engine.credential_storage() == CredentialStorage::File {
         eprintln!(
-            "warning: insecure storage: the Xero refresh token is kept in {}, not in the OS keychain",
+            "warning: the Xero refresh token is kept in {}, not in the OS keychain: anyone who can read your files can read it",
             engine.credential_storage_description()
         );
     }
@@ -275,9 +275,13 @@ impl ProgressSink for ProgressView {
             ProgressView::Quiet => {}
             ProgressView::Lines(last) => {
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-                let total = event.total.map(|t| format!("/{t}")).unwrap_or_default();
-                if *last != Some(event.phase) || event.done > 0 {
-                    eprintln!("{}: {}{total}", phase_label(event.phase), event.done);
+                let label = phase_label(event.phase);
+                match (event.done, event.total) {
+                    (_, Some(0)) => {}
+                    (0, _) if *last != Some(event.phase) => eprintln!("{label}…"),
+                    (0, _) => {}
+                    (done, Some(total)) => eprintln!("{label}: {done}/{total}"),
+                    (done, None) => eprintln!("{label}: {done}"),
                 }
                 *last = Some(event.phase);
             }

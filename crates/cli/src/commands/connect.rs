@@ -95,16 +95,24 @@ async fn connect(engine: &Arc<Engine>, args: &Args, deep_link: bool) -> anyhow::
             started.redirect_uri
         );
     }
+    // With --json, stdout carries only the Authorize: line and the JSON result.
+    let say = |line: String| {
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
     let login = engine.wait_for_login().await?;
-    println!("Logged in to Xero as {}.", who(&login));
+    say(format!("Logged in to Xero as {}.", who(&login)));
     let tenant = choose_tenant(&login, args.tenant.as_deref())?;
     let connection = engine.finish_login(tenant.as_deref()).await?;
-    println!(
+    say(format!(
         "Connected to {}. Tokens are kept in {}.",
         connection.tenant_name,
         engine.credential_storage_description()
-    );
-    println!("Initial full sync…");
+    ));
+    say("Initial full sync…".to_string());
     let progress = ProgressView::new(args.json);
     let report = engine
         .sync(
