@@ -35,6 +35,7 @@ use crate::connect::{
 };
 use crate::error::SyncError;
 use crate::lock::SyncLock;
+use crate::schedule::{plan, Plan, ScheduleInput};
 use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
 use crate::store::{
     ClientQuery, Connection, ConnectionStatus, DirectoryClient, NewConnection, RunKind, Store, SyncRun,
@@ -480,6 +481,23 @@ impl Engine {
             .into(),
             other => other.into(),
         })
+    }
+
+    /// What the schedule wants for this connection now; the next-due times are saved so a
+    /// restart (or the other process) knows them. The scheduler runs `plan.due_now` with
+    /// [`Engine::sync`] and `plan.refresh_token_now` with [`Engine::refresh_token`].
+    pub fn plan(&self, connection_id: i64) -> Result<Plan> {
+        let mut store = self.store()?;
+        let input = ScheduleInput::load(&store, connection_id, time::OffsetDateTime::now_utc())?;
+        let plan = plan(&input);
+        store.save_plan(connection_id, &plan)?;
+        Ok(plan)
+    }
+
+    /// The idle refresh that keeps the refresh token from expiring after 60 days unused.
+    pub async fn refresh_token(&self, connection_id: i64) -> Result<()> {
+        let rt = self.runtime().await?;
+        Ok(rt.tokens.refresh_now(connection_id).await?)
     }
 
     // ---- queries --------------------------------------------------------------------------
