@@ -641,3 +641,92 @@ async fn the_demo_tells_what_happened() {
     assert!(!out.contains('✗'), "{out}");
     assert!(out.lines().count() <= 26, "the output stays short:\n{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_in_deep_link_mode_takes_the_pasted_link() {
+    use tokio::io::AsyncWriteExt as _;
+    let sandbox = sandbox(10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command(
+        dir.path(),
+        &[
+            "connect",
+            "--no-browser",
+            "--redirect",
+            "deeplink",
+            "--issuer",
+            sandbox.issuer(),
+            "--api-base",
+            sandbox.api_base(),
+            "--client-id",
+            "hownow-cli-test",
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = tokio::time::timeout(DEADLINE, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("an Authorize: line");
+        if let Some(url) = line.strip_prefix("Authorize: ") {
+            break url.to_string();
+        }
+    };
+    assert!(url.contains("redirect_uri=http%3A%2F%2F127.0.0.1"), "{url}");
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser.get(&url).send().await.unwrap();
+    let bounce = answer.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        bounce.starts_with(&format!("{}/bounce?", sandbox.issuer())),
+        "{bounce}"
+    );
+    let page = browser.get(&bounce).send().await.unwrap().text().await.unwrap();
+    let start = page.find("id=\"continue\" href=\"").unwrap() + 20;
+    let link = page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&");
+    let mut stdin = child.stdin.take().unwrap();
+    // A forged link first: refused, and the real one still works.
+    let forged = link.replace("state=", "state=x");
+    stdin
+        .write_all(format!("{forged}\n{link}\n").as_bytes())
+        .await
+        .unwrap();
+    stdin.flush().await.unwrap();
+    let mut stdout = String::new();
+    while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let run = Run::from(
+        tokio::time::timeout(DEADLINE, child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("That link was not accepted"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        stdout.contains(&format!("Connected to {}", DEMO_PRACTICE.name)),
+        "{stdout}"
+    );
+    sandbox.shutdown().await;
+}
