@@ -104,7 +104,10 @@ async fn run<S: PracticeSource>(
     drop(listing);
 
     let absent = applier.absent_clients(tx.db())?;
-    let would_remove = absent.len() as u64;
+    // Clients the list flags as deleted leave the directory as surely as absent ones: a wrong
+    // tenant or an XPM mishap can look like either, so the guard counts both.
+    let flagged_deleted = applier.counts.removed;
+    let would_remove = flagged_deleted + absent.len() as u64;
     let share_limit = (live_before as f64 * settings.mass_removal_share).floor() as u64;
     if !request.force
         && would_remove >= u64::from(settings.mass_removal_min.max(1))
@@ -116,7 +119,7 @@ async fn run<S: PracticeSource>(
             threshold: settings.mass_removal_share,
         });
     }
-    reporter.phase(Phase::Removing, Some(would_remove));
+    reporter.phase(Phase::Removing, Some(absent.len() as u64));
     applier.tombstone(tx.db(), &absent)?;
 
     if let Some(previous) = connection.watermark {
