@@ -103,7 +103,10 @@ pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
 
     let day_left = meter.quota.day_remaining.map(u64::from);
     let affordable = |n: u64| day_left.is_none_or(|left| n + u64::from(settings.budget_reserve) <= left);
-    if todo.len() as u64 > u64::from(settings.max_refetch_per_run) || !affordable(todo.len() as u64) {
+    // Nothing to re-fetch costs nothing: a low day budget alone is no reason for a full sync.
+    if !todo.is_empty()
+        && (todo.len() as u64 > u64::from(settings.max_refetch_per_run) || !affordable(todo.len() as u64))
+    {
         tracing::info!(
             clients = todo.len(),
             "too many clients to re-fetch one by one; requesting a full sync"
