@@ -38,18 +38,21 @@ function on(event, handler) {
 }
 
 export const api = {
-  appInfo: () => call('app_info'),
+  // The window's UTC offset: the daily full sync hour is the firm's local time.
+  appInfo: () => call('app_info', { utcOffsetMinutes: -new Date().getTimezoneOffset() }),
 
   connections: () => call('connections_list'),
   disconnect: (connectionId, keepData) => call('connection_disconnect', { connectionId, keepData }),
 
-  startLogin: (reauthoriseConnectionId = null) => call('login_start', { reauthoriseConnectionId }),
+  // Reauthorising is the same login: choosing the practice again restores its connection.
+  startLogin: () => call('login_start'),
   openLoginAgain: () => call('login_open_again'),
   cancelLogin: () => call('login_cancel'),
   loginState: () => call('login_state'),
   chooseTenant: (tenantId) => call('login_choose_tenant', { tenantId }),
 
-  startSync: (connectionId, kind) => call('sync_start', { connectionId, kind }),
+  // force: go past the mass-removal guard of a full sync, after the admin confirmed.
+  startSync: (connectionId, kind, force = false) => call('sync_start', { connectionId, kind, force }),
   estimateFullSync: (connectionId) => call('sync_estimate_full', { connectionId }),
   history: (connectionId, limit = 50) => call('history_list', { connectionId, limit }),
 

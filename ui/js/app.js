@@ -45,10 +45,9 @@ export function navigate(path) {
 
 function renderUserMenu() {
   const slot = document.getElementById('user-menu');
-  const name = appInfo.userName || 'there';
   clear(slot).append(
     menuButton({
-      label: `Welcome back, ${name}`,
+      label: appInfo.userName ? `Welcome back, ${appInfo.userName}` : 'Welcome back',
       buttonClass: 'btn btn-ghost',
       align: 'end',
       testid: 'welcome-menu',

@@ -108,7 +108,7 @@
     }, 400);
   }
 
-  const settings = { scheduleEnabled: true, intervalHours: 6, dailyFullEnabled: true, dailyFullHour: 2, xeroClientId: '', loginMode: 'deeplink' };
+  const settings = { scheduleAvailable: true, intervalHours: 6, dailyFullEnabled: true, dailyFullHour: 2, xeroClientId: '', loginMode: 'deeplink' };
 
   const commands = {
     app_info: () => ({ userName: 'Ava Partner', demo: true, version: '0.1.0', loginMode: 'deeplink' }),
@@ -124,7 +124,12 @@
       const state = { stage: 'waiting', authorizeUrl: 'http://127.0.0.1:53682/identity/connect/authorize?response_type=code&client_id=demo&state=3kX…' };
       setLogin(state);
       const next = scenario === 'notenant'
-        ? { stage: 'no_tenant', user: { name: 'Cleo Junior', email: 'cleo.junior@harbour.example' } }
+        ? {
+            stage: 'no_tenant',
+            user: 'cleo.junior@harbour.example',
+            guidance:
+              'Xero granted HowNow Admin no Xero Practice Manager account. The Xero user who logs in needs XPM\'s "Authorise 3rd Party Full Access" privilege (in the newer XPM screens: "Connect third-party add-ons"). An XPM administrator can grant it under Business → Settings → Staff → edit the person. Then connect again.',
+          }
         : { stage: 'choose_tenant', tenants: [{ id: 't1', name: 'Harbour & Co Chartered Accountants' }, { id: 't2', name: 'Kōwhai Tax Partners <NZ> 🥝' }] };
       window.__mockDeliverCallback = () => setLogin(next);
       return state;
@@ -159,8 +164,9 @@
     clients_export_csv: () => ({ path: '/home/ava/Downloads/hownow-clients-2025-01-01.csv', rows: clients.length }),
     reveal_file: () => null,
     connection_disconnect: ({ connectionId }) => {
+      const gone = connections.find((c) => c.id === connectionId);
       connections = connections.filter((c) => c.id !== connectionId);
-      return null;
+      return { tenantName: gone.tenantName, dataKept: true, warnings: [] };
     },
   };
 

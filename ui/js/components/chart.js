@@ -16,7 +16,10 @@ function niceMax(n) {
 }
 
 function secondsLabel(v) {
-  return v >= 120 ? `${Math.round(v / 60)}m` : `${Math.round(v)}s`;
+  if (v === 0) return '0';
+  if (v < 1) return `${Math.round(v * 1000)} ms`;
+  if (v < 10) return `${Number(v.toFixed(1))} s`;
+  return v >= 120 ? `${Math.round(v / 60)} min` : `${Math.round(v)} s`;
 }
 
 /**
@@ -114,7 +117,7 @@ export function chartLegend(h) {
     'ul',
     { class: 'chart-legend' },
     h('li', {}, h('span', { class: 'swatch swatch-bar', 'aria-hidden': 'true' }), 'Changes (clients added, updated, archived, removed; contacts updated)'),
-    h('li', {}, h('span', { class: 'swatch swatch-missed', 'aria-hidden': 'true' }), 'Not flagged by XPM: missed by incremental, caught by the full sync or the contact check'),
+    h('li', {}, h('span', { class: 'swatch swatch-missed', 'aria-hidden': 'true' }), 'Not flagged by XPM (caught by the contact check or a full sync)'),
     h('li', {}, h('span', { class: 'swatch swatch-line', 'aria-hidden': 'true' }), 'Duration (right axis)'),
   );
 }

@@ -64,10 +64,10 @@ async function confirmFullSync(ctx, connection) {
   return answer === true;
 }
 
-async function startSync(ctx, connection, kind, reload) {
-  if (kind === 'full' && !(await confirmFullSync(ctx, connection))) return;
+async function startSync(ctx, connection, kind, reload, force = false) {
+  if (kind === 'full' && !force && !(await confirmFullSync(ctx, connection))) return;
   try {
-    await ctx.api.startSync(connection.id, kind);
+    await ctx.api.startSync(connection.id, kind, force);
     toast(`${KIND_LABEL[kind]} started for ${connection.tenantName}.`);
   } catch (e) {
     toast(e.message, 'danger');
@@ -102,8 +102,10 @@ async function disconnect(ctx, connection, reload) {
   });
   if (!answer) return;
   try {
-    await ctx.api.disconnect(connection.id, answer.keepData);
-    toast(`Disconnected ${connection.tenantName}.`);
+    const report = await ctx.api.disconnect(connection.id, answer.keepData);
+    toast(`Disconnected ${connection.tenantName}.`, 'ok');
+    // The local side is always cleaned up; what Xero could not do is worth knowing.
+    for (const warning of report?.warnings ?? []) toast(`Xero: ${warning}`, 'danger');
   } catch (e) {
     toast(e.message, 'danger');
   }
@@ -142,24 +144,28 @@ function connectionCard(ctx, connection, reload) {
   });
   if (syncing) refresh.querySelector('button').disabled = true;
 
-  const actions = h('div', { class: 'card-actions' }, refresh);
-  if (connection.status === 'needs_reauth') {
-    actions.prepend(
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn btn-primary',
-          'data-testid': 'reauthorise',
-          onclick: () => ctx.navigate(`/admin/connections/new?reauth=${encodeURIComponent(connection.id)}`),
-        },
-        'Reauthorise',
-      ),
+  const disconnected = connection.status === 'disconnected';
+  const reauth = (label) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn-primary',
+        'data-testid': 'reauthorise',
+        onclick: () => ctx.navigate(`/admin/connections/new?reauth=${encodeURIComponent(connection.id)}`),
+      },
+      label,
+    );
+  const actions = h('div', { class: 'card-actions' });
+  if (disconnected) {
+    actions.append(reauth('Reconnect'));
+  } else {
+    if (connection.status === 'needs_reauth') actions.append(reauth('Reauthorise'));
+    actions.append(
+      refresh,
+      h('button', { type: 'button', class: 'btn btn-ghost-danger', 'data-testid': 'disconnect', onclick: () => disconnect(ctx, connection, reload) }, 'Disconnect'),
     );
   }
-  actions.append(
-    h('button', { type: 'button', class: 'btn btn-ghost-danger', 'data-testid': 'disconnect', onclick: () => disconnect(ctx, connection, reload) }, 'Disconnect'),
-  );
 
   const banners = [];
   if (connection.status === 'needs_reauth') {
@@ -168,6 +174,23 @@ function connectionCard(ctx, connection, reload) {
         'div',
         { class: 'banner banner-warn', role: 'status' },
         'Xero no longer accepts this connection’s sign-in (it was revoked, or unused for 60 days). Syncing is paused until you reauthorise.',
+      ),
+    );
+  } else if (disconnected) {
+    banners.push(
+      h('div', { class: 'banner banner-info', role: 'status' }, 'Disconnected. The synced clients were kept on this computer; nothing syncs until you reconnect.'),
+    );
+  } else if (connection.lastSync?.outcome === 'needs_confirmation') {
+    banners.push(
+      h(
+        'div',
+        { class: 'banner banner-warn', role: 'status', 'data-testid': 'mass-removal' },
+        h('p', {}, connection.lastSync.error ?? 'The last full sync would have removed many clients, so it changed nothing.'),
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-danger', onclick: () => startSync(ctx, connection, 'full', reload, true) },
+          'Remove them: run the full sync again',
+        ),
       ),
     );
   } else if (connection.lastSync?.outcome === 'failed' && connection.lastSync.error) {
@@ -219,7 +242,7 @@ function connectionCard(ctx, connection, reload) {
     progress.update(p);
     clear(chipSlot).append(statusChip(connection, p));
   }
-  return { card, onProgress };
+  return { card, onProgress, connection };
 }
 
 function helpSection(settings) {
@@ -289,6 +312,11 @@ export async function mount(root, ctx) {
     }
   }
   await reload();
+  // From the tray's "Re-sync ALL client data": show the estimate and ask here.
+  if (ctx.query.get('confirm') === 'full') {
+    const first = [...cards.values()].find((v) => v.connection.status === 'connected');
+    if (first) startSync(ctx, first.connection, 'full', reload);
+  }
 
   const stops = [
     ctx.events.onSyncProgress((p) => {

@@ -24,7 +24,7 @@ function runRow(run) {
   return h(
     'tr',
     { 'data-testid': 'history-row' },
-    h('td', {}, h('time', { datetime: run.startedAt }, dateTime(run.startedAt))),
+    h('td', { class: 'nowrap' }, h('time', { datetime: run.startedAt }, dateTime(run.startedAt))),
     h('td', {}, KIND_LABEL[run.kind] ?? run.kind, h('span', { class: 'muted block' }, TRIGGER_LABEL[run.trigger] ?? run.trigger)),
     h(
       'td',
@@ -32,7 +32,7 @@ function runRow(run) {
       chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, OUTCOME_TONE[run.outcome] ?? 'neutral'),
       run.error ? h('span', { class: 'error-text block' }, run.error) : null,
     ),
-    h('td', { class: 'num' }, duration(run.startedAt, run.finishedAt)),
+    h('td', { class: 'num nowrap' }, duration(run.startedAt, run.finishedAt)),
     COLUMNS.map(([key]) =>
       h('td', { class: caught(key) ? 'num missed' : 'num' }, count(run.counts?.[key] ?? (MEASURED_ONLY.has(key) ? null : 0))),
     ),

@@ -39,7 +39,7 @@ export async function mount(root, ctx) {
       );
 
   root.append(
-    h('h1', {}, `Welcome back, ${info.userName || 'there'}`),
+    h('h1', {}, info.userName ? `Welcome back, ${info.userName}` : 'Welcome back'),
     h('p', { class: 'lead' }, 'Your practice’s connections at a glance.'),
     summary,
     h(

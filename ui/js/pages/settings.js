@@ -19,9 +19,8 @@ export async function mount(root, ctx) {
   const settings = await ctx.api.settings();
   if (!ctx.isCurrent()) return;
 
-  const scheduleOn = checkbox('Sync changes automatically', settings.scheduleEnabled);
   const interval = select(
-    'How often',
+    'Sync changes since the last sync',
     INTERVALS.map((n) => [n, n === 1 ? 'Every hour' : `Every ${n} hours`]),
     settings.intervalHours,
   );
@@ -53,17 +52,22 @@ export async function mount(root, ctx) {
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
 
   function syncEnabled() {
-    interval.input.disabled = !scheduleOn.input.checked;
     hour.input.disabled = !dailyOn.input.checked;
   }
-  scheduleOn.input.addEventListener('change', syncEnabled);
   dailyOn.input.addEventListener('change', syncEnabled);
   syncEnabled();
+  // Schedules belong to connections: before the first one there is nothing to set.
+  const scheduleNote = settings.scheduleAvailable
+    ? null
+    : h('p', { class: 'hint' }, 'The schedule applies once a practice is connected; until then it shows the defaults.');
+  for (const input of [interval.input, dailyOn.input, hour.input]) {
+    if (!settings.scheduleAvailable) input.disabled = true;
+  }
 
   const form = h(
     'form',
     { class: 'settings', novalidate: true },
-    h('fieldset', { class: 'card' }, h('legend', {}, 'Schedule'), scheduleOn.el, interval.el),
+    h('fieldset', { class: 'card' }, h('legend', {}, 'Schedule'), scheduleNote, interval.el),
     h('fieldset', { class: 'card' }, h('legend', {}, 'Daily full sync'), dailyOn.el, hour.el),
     h(
       'fieldset',
@@ -93,7 +97,6 @@ export async function mount(root, ctx) {
     status.className = 'form-status';
     try {
       await ctx.api.saveSettings({
-        scheduleEnabled: scheduleOn.input.checked,
         intervalHours: Number(interval.input.value),
         dailyFullEnabled: dailyOn.input.checked,
         dailyFullHour: Number(hour.input.value),

@@ -51,9 +51,8 @@ function breadcrumbs(...items) {
 }
 
 export async function mount(root, ctx) {
-  // Connection ids are numbers on the Rust side; the route carries them as text.
-  const reauthRaw = ctx.query.get('reauth');
-  const reauthId = reauthRaw == null ? null : /^\d+$/.test(reauthRaw) ? Number(reauthRaw) : reauthRaw;
+  // Reauthorise (and Reconnect) start here with ?reauth=<id>: straight to the login.
+  const reauthorising = ctx.query.has('reauth');
   const stops = [];
   let disposed = false;
   let connectedId = null;
@@ -120,7 +119,7 @@ export async function mount(root, ctx) {
         cancelLabel: 'No',
         testid: 'install-confirm',
       });
-      if (yes) beginLogin(null);
+      if (yes) beginLogin();
     });
     show(
       breadcrumbs(['Connections', '#/admin/connections'], ['Create new connection', '#/admin/connections/new'], ['Xero Practice Manager']),
@@ -148,9 +147,9 @@ export async function mount(root, ctx) {
     );
   }
 
-  async function beginLogin(connectionId) {
+  async function beginLogin() {
     try {
-      const state = await ctx.api.startLogin(connectionId);
+      const state = await ctx.api.startLogin();
       onState(state);
     } catch (e) {
       stepFailed(e.message);
@@ -245,22 +244,20 @@ export async function mount(root, ctx) {
   }
 
   function stepNoTenant(state) {
-    const who = state.user?.email || state.user?.name;
     show(
       h('h1', {}, 'No Practice Manager account was shared'),
       h(
         'div',
         { class: 'banner banner-warn', role: 'alert', 'data-testid': 'no-tenant' },
-        who ? `You logged in to Xero as ${who}, ` : 'You logged in to Xero, ',
-        'but Xero did not give HowNow Admin access to any Xero Practice Manager account. ',
-        'This almost always means the user lacks the privilege below.',
+        state.user ? h('p', {}, `You logged in to Xero as ${state.user}.`) : null,
+        h('p', { class: 'no-margin' }, state.guidance || 'Xero did not give HowNow Admin access to any Xero Practice Manager account.'),
       ),
       h('section', { class: 'card', 'aria-labelledby': 'fix' }, h('h2', { id: 'fix' }, 'How to fix it'), privilegeGuidance()),
       h(
         'div',
         { class: 'form-actions' },
         h('a', { class: 'btn', href: '#/admin/connections' }, 'Back to Connections'),
-        h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'try-again', onclick: () => beginLogin(reauthId) }, 'Try again'),
+        h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'try-again', onclick: () => beginLogin() }, 'Try again'),
       ),
     );
   }
@@ -274,7 +271,7 @@ export async function mount(root, ctx) {
         'div',
         { class: 'form-actions' },
         h('a', { class: 'btn', href: '#/admin/connections' }, 'Back to Connections'),
-        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => beginLogin(reauthId) }, 'Try again'),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: () => beginLogin() }, 'Try again'),
       ),
     );
   }
@@ -289,17 +286,23 @@ export async function mount(root, ctx) {
       h(
         'p',
         { class: 'lead', 'data-testid': 'connected-tenant' },
-        reauthId ? `HowNow Admin is authorised again for ${connection.tenantName}.` : `HowNow Admin is connected to ${connection.tenantName}.`,
+        reauthorising ? `HowNow Admin is authorised again for ${connection.tenantName}.` : `HowNow Admin is connected to ${connection.tenantName}.`,
       ),
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'initial' },
-        h('h2', { id: 'initial' }, reauthId ? 'Sync' : 'Initial sync'),
+        h('h2', { id: 'initial' }, reauthorising ? 'Sync' : 'Initial sync'),
         progress.root,
         result,
       ),
       h('div', { class: 'form-actions' }, h('a', { class: 'btn btn-primary', href: '#/admin/connections', 'data-testid': 'go-connections' }, 'Go to Connections')),
     );
+
+    if (reauthorising) {
+      progress.root.hidden = true;
+      result.append(h('p', {}, 'Scheduled syncs resume now. Use Refresh on the connection card to sync at once.'));
+      return;
+    }
 
     async function showResult() {
       const list = await ctx.api.connections().catch(() => []);
@@ -372,8 +375,8 @@ export async function mount(root, ctx) {
   if (!ctx.isCurrent()) return () => stops.forEach((stop) => stop());
   if (current && ['waiting', 'choose_tenant', 'no_tenant', 'connecting'].includes(current.stage)) {
     onState(current);
-  } else if (reauthId) {
-    beginLogin(reauthId);
+  } else if (reauthorising) {
+    beginLogin();
   } else {
     stepProvider();
   }

@@ -1,0 +1,34 @@
+// The app's commands are declared here so Tauri generates an `allow-<command>` permission for each
+// and refuses any command a capability in capabilities/ does not grant to the calling window.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "connections_list",
+    "connection_disconnect",
+    "login_start",
+    "login_open_again",
+    "login_cancel",
+    "login_state",
+    "login_choose_tenant",
+    "sync_start",
+    "sync_estimate_full",
+    "history_list",
+    "clients_search",
+    "clients_contacts",
+    "clients_export_csv",
+    "reveal_file",
+    "settings_get",
+    "settings_save",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=../capabilities");
+    println!("cargo:rerun-if-changed=../ui");
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .capabilities_path_pattern("../capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {error:#}");
+    }
+}

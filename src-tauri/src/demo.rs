@@ -1,0 +1,49 @@
+//! The Demo practice (offline): with no Xero client id configured, the sandbox runs inside the
+//! app on loopback and the engine works against it, so the whole wizard can be tried without a
+//! Xero account. Its data dir is separate from the real one and starts fresh at every launch, so
+//! nothing of the demo (settings, tokens, clients) can leak into a real connection.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hownow_sandbox::{Sandbox, SandboxConfig};
+use hownow_sync::connect::RedirectKind;
+use hownow_sync::engine::{CredentialStorage, Engine, EngineOptions, XeroSettings};
+
+/// The client id the demo logs in with (the sandbox accepts any).
+const DEMO_CLIENT_ID: &str = "hownow-admin-demo";
+/// Sub-folder of the data dir holding the demo's throwaway directory.
+const DEMO_DIR: &str = "demo";
+
+pub struct DemoPractice {
+    pub engine: Arc<Engine>,
+    // Held so the server keeps running; dropping it stops the sandbox.
+    _sandbox: Sandbox,
+}
+
+pub async fn start(data_dir: &Path) -> Result<DemoPractice, String> {
+    let dir = data_dir.join(DEMO_DIR);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| format!("could not reset the demo data in {}: {e}", dir.display()))?;
+    }
+    let sandbox = Sandbox::start(SandboxConfig::default())
+        .await
+        .map_err(|e| format!("the demo practice could not start: {e}"))?;
+    let mut options = EngineOptions::new(&dir);
+    options.storage = Some(CredentialStorage::Memory);
+    options.use_env = false;
+    let engine = Engine::open(options).map_err(|e| e.to_string())?;
+    engine.set_xero_settings(XeroSettings {
+        issuer: sandbox.issuer().to_string(),
+        api_base: sandbox.api_base().to_string(),
+        client_id: Some(DEMO_CLIENT_ID.to_string()),
+        redirect: RedirectKind::Deeplink,
+        ..XeroSettings::default()
+    });
+    tracing::info!(issuer = sandbox.issuer(), "demo practice running");
+    Ok(DemoPractice {
+        engine: Arc::new(engine),
+        _sandbox: sandbox,
+    })
+}

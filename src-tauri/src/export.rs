@@ -1,0 +1,170 @@
+//! The Clients page's CSV export: the HowNow contact record of each matching client (SPEC 4.1),
+//! one row per client, with HowNow's field names as the header.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use hownow_sync::engine::Engine;
+use hownow_sync::HowNowRecord;
+use tauri::{AppHandle, Manager, Runtime};
+use time::OffsetDateTime;
+
+use crate::error::{CommandError, CommandResult};
+
+const HEADER: [&str; 17] = [
+    "Client Code",
+    "Client Name",
+    "GivenName",
+    "FamilyName",
+    "Email",
+    "Phone",
+    "PhoneNumber",
+    "WebUrl",
+    "Address",
+    "City",
+    "Region",
+    "PostCode",
+    "Country",
+    "IsIndividual",
+    "IsActive",
+    "IsArchived",
+    "XPM UUID",
+];
+
+fn row(r: &HowNowRecord) -> [String; 17] {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_string();
+    [
+        text(&r.client_code),
+        text(&r.name),
+        r.given_name.clone(),
+        r.family_name.clone(),
+        text(&r.email),
+        text(&r.contact_phone),
+        text(&r.phone_number),
+        text(&r.web_url),
+        text(&r.address.lines),
+        text(&r.address.city),
+        text(&r.address.region),
+        text(&r.address.post_code),
+        text(&r.address.country),
+        yes_no(r.is_individual),
+        yes_no(r.is_active),
+        yes_no(r.is_archived),
+        r.uuid.clone(),
+    ]
+}
+
+/// Where exports go: the user's Downloads folder, else an `exports` folder in the data dir.
+pub fn folder<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
+    app.path().download_dir().ok()
+}
+
+/// Writes the records of the clients `search` matches (all when empty) and returns the file and
+/// the number of rows.
+pub fn write_csv(
+    engine: &Engine,
+    connection_id: i64,
+    search: Option<&str>,
+    folder: &Option<PathBuf>,
+) -> CommandResult<(PathBuf, usize)> {
+    let wanted: HashSet<String> = engine
+        .clients(connection_id, search)?
+        .into_iter()
+        .filter_map(|c| c.client.uuid)
+        .collect();
+    let records: Vec<HowNowRecord> = engine
+        .store()?
+        .records(connection_id)
+        .map_err(CommandError::from)?
+        .into_iter()
+        .filter(|r| wanted.contains(&r.uuid))
+        .collect();
+    let dir = folder
+        .clone()
+        .unwrap_or_else(|| engine.data_dir().join("exports"));
+    let path = unique_path(&dir, OffsetDateTime::now_utc());
+    write(&path, &records)
+        .map_err(|e| CommandError::internal(format!("could not write {}: {e}", path.display())))?;
+    Ok((path, records.len()))
+}
+
+fn write(path: &Path, records: &[HowNowRecord]) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut out = csv::Writer::from_path(path)?;
+    out.write_record(HEADER)?;
+    for r in records {
+        out.write_record(row(r))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `hownow-clients-2025-03-01.csv`, or `…-2.csv`, `…-3.csv` when it exists: never overwrite.
+fn unique_path(dir: &Path, now: OffsetDateTime) -> PathBuf {
+    let date = format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day());
+    let mut path = dir.join(format!("hownow-clients-{date}.csv"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("hownow-clients-{date}-{n}.csv"));
+        n += 1;
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hownow_sync::record::{AddressSource, RecordAddress};
+
+    fn record(name: &str) -> HowNowRecord {
+        HowNowRecord {
+            uuid: "u-1".into(),
+            client_code: Some("C1".into()),
+            name: Some(name.into()),
+            phone_number: None,
+            web_url: None,
+            address: RecordAddress {
+                source: AddressSource::Postal,
+                lines: Some("1 Quay St\nLevel 2".into()),
+                city: Some("Auckland".into()),
+                region: None,
+                post_code: Some("1010".into()),
+                country: None,
+            },
+            given_name: "Mere".into(),
+            family_name: "Ngata".into(),
+            email: None,
+            contact_phone: None,
+            is_individual: false,
+            is_active: true,
+            is_archived: false,
+        }
+    }
+
+    #[test]
+    fn names_with_commas_quotes_and_newlines_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write(&path, &[record("Smith, \"Jones\" & <Sons> 🎉")]).unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(&rows[0][1], "Smith, \"Jones\" & <Sons> 🎉");
+        assert_eq!(&rows[0][8], "1 Quay St\nLevel 2");
+        assert_eq!(&rows[0][14], "Yes");
+    }
+
+    #[test]
+    fn exports_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2025-03-01 10:00 UTC);
+        let first = unique_path(dir.path(), now);
+        assert!(first.ends_with("hownow-clients-2025-03-01.csv"));
+        std::fs::write(&first, "x").unwrap();
+        assert!(unique_path(dir.path(), now).ends_with("hownow-clients-2025-03-01-2.csv"));
+    }
+}

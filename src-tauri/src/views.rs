@@ -1,0 +1,324 @@
+//! What the window receives: the engine's types reshaped for the UI (camelCase JSON, times as
+//! RFC 3339, only what a page shows). No token or secret ever reaches these types.
+
+use hownow_sync::engine::ConnectionOverview;
+use hownow_sync::{ConnectionStatus, DirectoryClient, RunCounts, RunKind, SyncRun};
+use hownow_xpm::Contact;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// Who to greet: the person who authorised the first connection, else the OS user.
+    pub user_name: String,
+    /// No Xero client id is configured: the in-process Demo practice (offline) is in use.
+    pub demo: bool,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextSync {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: &'static str,
+}
+
+/// A sync's progress as the card, the wizard and the tray show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressView {
+    pub connection_id: i64,
+    pub run_kind: &'static str,
+    pub phase: &'static str,
+    /// What is happening, in words ("Receiving clients").
+    pub message: &'static str,
+    pub done: u64,
+    /// Known for some phases only.
+    pub total: Option<u64>,
+    /// Present when the size of the work is known (or estimated from the directory's size).
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    pub id: i64,
+    pub provider: String,
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub authorised_by: Person,
+    /// `connected`, `syncing`, `needs_reauth` or `disconnected`.
+    pub status: &'static str,
+    pub status_reason: Option<String>,
+    pub demo: bool,
+    pub client_count: u64,
+    pub contact_count: u64,
+    pub last_sync: Option<RunView>,
+    pub next_sync: Option<NextSync>,
+    pub progress: Option<ProgressView>,
+}
+
+impl ConnectionView {
+    pub fn new(overview: &ConnectionOverview, demo: bool, progress: Option<ProgressView>) -> ConnectionView {
+        let c = &overview.connection;
+        let syncing = progress.is_some() || overview.running_pid.is_some();
+        let status = match c.status {
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Disconnected => "disconnected",
+            _ if syncing => "syncing",
+            _ => "connected",
+        };
+        let plan = &overview.plan;
+        let next_sync = match (plan.next_changes_at, plan.next_full_at) {
+            (Some(changes), Some(full)) if full <= changes => Some(NextSync {
+                at: full,
+                kind: RunKind::Full.as_str(),
+            }),
+            (Some(changes), _) => Some(NextSync {
+                at: changes,
+                kind: RunKind::Changes.as_str(),
+            }),
+            (None, Some(full)) => Some(NextSync {
+                at: full,
+                kind: RunKind::Full.as_str(),
+            }),
+            (None, None) => None,
+        };
+        ConnectionView {
+            id: c.id,
+            provider: c.provider.clone(),
+            tenant_id: c.tenant_id.clone(),
+            tenant_name: c.tenant_name.clone(),
+            authorised_by: Person {
+                name: c.authorised_by_name.clone(),
+                email: c.authorised_by_email.clone(),
+            },
+            status,
+            status_reason: c.status_reason.clone(),
+            demo,
+            client_count: overview.counts.clients,
+            contact_count: overview.counts.contacts,
+            last_sync: overview.last_run.as_ref().map(RunView::from),
+            next_sync: if c.status == ConnectionStatus::Connected {
+                next_sync
+            } else {
+                None
+            },
+            progress,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountsView {
+    pub fetched: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub archived: u64,
+    pub removed: u64,
+    /// Full syncs only; `None` when not measured.
+    pub missed_by_incremental: Option<u64>,
+    /// Known contacts the contact sweep found changed although no client list reported it.
+    pub contacts_changed: u64,
+}
+
+impl From<&RunCounts> for CountsView {
+    fn from(c: &RunCounts) -> Self {
+        CountsView {
+            fetched: c.fetched,
+            added: c.added,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            archived: c.archived,
+            removed: c.removed,
+            missed_by_incremental: c.missed_by_incremental,
+            contacts_changed: c.contacts_changed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: i64,
+    pub kind: &'static str,
+    pub trigger: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub outcome: &'static str,
+    pub api_calls: u64,
+    pub bytes: u64,
+    pub counts: CountsView,
+    pub error: Option<String>,
+}
+
+impl From<&SyncRun> for RunView {
+    fn from(r: &SyncRun) -> Self {
+        RunView {
+            id: r.id,
+            kind: r.kind.as_str(),
+            trigger: r.trigger.as_str(),
+            started_at: r.started_at,
+            finished_at: r.ended_at,
+            outcome: r.outcome.as_str(),
+            api_calls: r.counts.api_calls,
+            bytes: r.counts.bytes,
+            counts: CountsView::from(&r.counts),
+            error: r.error.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRow {
+    pub uuid: String,
+    pub name: Option<String>,
+    pub client_code: Option<String>,
+    pub business_structure: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub is_archived: bool,
+    pub is_prospect: bool,
+    pub removed: bool,
+    pub contact_count: usize,
+}
+
+impl From<&DirectoryClient> for ClientRow {
+    fn from(d: &DirectoryClient) -> Self {
+        let c = &d.client;
+        ClientRow {
+            uuid: c.uuid.clone().unwrap_or_default(),
+            name: c.name.clone(),
+            client_code: c.client_code.clone(),
+            business_structure: c.business_structure.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            is_archived: c.is_archived.unwrap_or(false),
+            is_prospect: c.is_prospect.unwrap_or(false),
+            removed: d.removed_at.is_some() || c.is_deleted.unwrap_or(false),
+            contact_count: c.contacts.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientPage {
+    /// Clients matching the search, of which `clients` holds the first `limit`.
+    pub total: usize,
+    pub clients: Vec<ClientRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactView {
+    pub uuid: Option<String>,
+    pub name: Option<String>,
+    pub position: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+    pub is_primary: bool,
+}
+
+impl From<&Contact> for ContactView {
+    fn from(c: &Contact) -> Self {
+        ContactView {
+            uuid: c.uuid.clone(),
+            name: c.name.clone(),
+            position: c.position.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            mobile: c.mobile.clone(),
+            is_primary: c.is_primary.unwrap_or(false),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FullSyncEstimate {
+    pub api_calls: u64,
+    pub bytes: u64,
+    /// Day calls Xero said are left, if it said so within the last day.
+    pub day_remaining: Option<u64>,
+    /// Xero's daily allowance per practice.
+    pub day_limit: u64,
+}
+
+/// Xero allows 5,000 calls a day per practice (SPEC 3).
+pub const XERO_DAY_LIMIT: u64 = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantView {
+    pub id: String,
+    pub name: String,
+}
+
+/// Where the connection wizard stands; the window shows it and resumes from it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum LoginView {
+    Idle,
+    /// Waiting for the browser to come back.
+    #[serde(rename_all = "camelCase")]
+    Waiting {
+        authorize_url: String,
+    },
+    /// The login reaches several practices: the admin picks one.
+    ChooseTenant {
+        tenants: Vec<TenantView>,
+    },
+    /// The login reached no Practice Manager account: the privilege guidance.
+    NoTenant {
+        user: Option<String>,
+        guidance: String,
+    },
+    /// Saving the connection.
+    Connecting,
+    Connected {
+        connection: Box<ConnectionView>,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncFinished {
+    pub connection_id: i64,
+    pub tenant_name: String,
+    pub run: Option<RunView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CsvExport {
+    pub path: String,
+    pub rows: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisconnectView {
+    pub tenant_name: String,
+    pub data_kept: bool,
+    /// What could not be done at Xero (the local side is always cleaned up).
+    pub warnings: Vec<String>,
+}
