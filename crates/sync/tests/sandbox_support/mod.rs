@@ -385,3 +385,35 @@ pub async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() ->
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Equal client lists, or a panic naming the first client that differs and how.
+pub fn assert_same_clients(got: &[(String, String, bool)], want: &[(String, String, bool)], what: &str) {
+    let got_ids: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
+    let want_ids: Vec<&str> = want.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(got_ids, want_ids, "{what}: other clients");
+    for (g, w) in got.iter().zip(want) {
+        if g == w {
+            continue;
+        }
+        let (gv, wv): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&g.1).unwrap(),
+            serde_json::from_str(&w.1).unwrap(),
+        );
+        let fields: Vec<String> = wv
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, v)| gv.get(k.as_str()) != Some(v))
+            .map(|(k, v)| {
+                format!(
+                    "{k}: got {} want {v}",
+                    gv.get(k.as_str()).unwrap_or(&serde_json::Value::Null)
+                )
+            })
+            .collect();
+        panic!(
+            "{what}: client {} differs (removed {} vs {}): {fields:?}",
+            g.0, g.2, w.2
+        );
+    }
+}
