@@ -147,7 +147,36 @@ fn test(extra: &[String]) -> Result<(), String> {
     status(clippy)?;
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
-    status(tests)
+    status(tests)?;
+    secret_service_test()
+}
+
+/// The one credential test that needs a real Secret Service (skipped by plain `cargo test`).
+const SECRET_SERVICE_TEST: &str = "secrets::tests::keyring_store_against_a_real_secret_service";
+
+/// Runs [`SECRET_SERVICE_TEST`] in a private D-Bus session with a gnome-keyring unlocked in a
+/// throwaway data dir, so the developer's own keyring is never touched.
+fn secret_service_test() -> Result<(), String> {
+    let tools = ["/usr/bin/dbus-run-session", "/usr/bin/gnome-keyring-daemon"];
+    if !cfg!(target_os = "linux") || !tools.iter().all(|t| Path::new(t).exists()) {
+        eprintln!("xtask: skipped the Secret Service test (needs dbus-run-session and gnome-keyring)");
+        return Ok(());
+    }
+    let data = env::temp_dir().join(format!("hownow-keyring-{}", std::process::id()));
+    std::fs::create_dir_all(&data).map_err(|e| format!("could not create {}: {e}", data.display()))?;
+    // `$0` is cargo: the script gets it as its first argument rather than spliced into the text.
+    let script = format!(
+        "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+         HOWNOW_TEST_SECRET_SERVICE=1 \"$0\" test -p hownow-sync --lib {SECRET_SERVICE_TEST} -- --exact --test-threads=1"
+    );
+    let mut c = Command::new("dbus-run-session");
+    c.current_dir(root())
+        .env("XDG_DATA_HOME", &data)
+        .args(["--", "sh", "-c", &script])
+        .arg(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let result = status(c);
+    let _ = std::fs::remove_dir_all(&data);
+    result
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
