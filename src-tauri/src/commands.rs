@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hownow_sync::connect::RedirectKind;
-use hownow_sync::{RunKind, RunTrigger};
+use hownow_sync::RunKind;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -118,7 +118,8 @@ pub async fn sync_start(
         Refresh::Changes => RunKind::Changes,
         Refresh::Full => RunKind::Full,
     };
-    core.start_sync(connection_id, kind, RunTrigger::Manual, force.unwrap_or(false))
+    core.request_sync(connection_id, kind, force.unwrap_or(false))
+        .await
 }
 
 #[tauri::command]
@@ -199,15 +200,15 @@ pub async fn clients_contacts(
     .await
 }
 
-/// Writes the HowNow contact records (SPEC 4.1) of the matching clients to the Downloads folder.
+/// Writes the HowNow contact records (SPEC 4.1) of the matching clients to the export folder
+/// (the Downloads folder).
 #[tauri::command]
-pub async fn clients_export_csv<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn clients_export_csv(
     core: Core<'_>,
     connection_id: i64,
     query: Option<String>,
 ) -> CommandResult<CsvExport> {
-    let folder = export::folder(&app);
+    let folder = core.export_dir().to_path_buf();
     let engine = engine(&core);
     let written =
         blocking(move || export::write_csv(&engine, connection_id, query.as_deref(), &folder)).await?;

@@ -42,6 +42,11 @@ impl Backend {
     pub fn is_demo(&self) -> bool {
         self.demo.is_some()
     }
+
+    /// The Demo practice's sandbox, to play staff editing XPM (and faults) against the demo.
+    pub fn demo_sandbox(&self) -> Option<&hownow_sandbox::Sandbox> {
+        self.demo.as_ref().map(|d| &d.sandbox)
+    }
 }
 
 struct Running {
@@ -56,8 +61,18 @@ struct Login {
     generation: u64,
 }
 
+/// Where the app keeps and writes things.
+#[derive(Debug, Clone)]
+pub struct AppPaths {
+    /// The engine's data dir, shared with the CLI (the demo uses a throwaway folder inside it).
+    pub data_dir: PathBuf,
+    /// Where CSV exports go (the Downloads folder); `None`: `exports` in the data dir.
+    pub export_dir: Option<PathBuf>,
+}
+
 pub struct AppCore {
     data_dir: PathBuf,
+    export_dir: PathBuf,
     backend: RwLock<Arc<Backend>>,
     ui: Arc<dyn Ui>,
     login: Mutex<Login>,
@@ -90,10 +105,12 @@ fn configured_client_id(settings: &EngineSettings) -> Option<String> {
 impl AppCore {
     /// Opens the engine on `data_dir`; with no Xero client id configured there, starts the Demo
     /// practice instead. Call on the async runtime the app runs on (the demo's server lives there).
-    pub async fn open(data_dir: PathBuf, ui: Arc<dyn Ui>) -> Result<Arc<AppCore>, String> {
+    pub async fn open(paths: AppPaths, ui: Arc<dyn Ui>) -> Result<Arc<AppCore>, String> {
+        let data_dir = paths.data_dir;
         let backend = open_backend(&data_dir, None).await?;
         let desktop = DesktopSettings::load(&data_dir);
         Ok(Arc::new(AppCore {
+            export_dir: paths.export_dir.unwrap_or_else(|| data_dir.join("exports")),
             data_dir,
             backend: RwLock::new(Arc::new(backend)),
             ui,
@@ -114,6 +131,10 @@ impl AppCore {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    pub fn export_dir(&self) -> &Path {
+        &self.export_dir
     }
 
     // ---- connections ----------------------------------------------------------------------
@@ -329,7 +350,12 @@ impl AppCore {
         self.schedule_changed.notify_one();
         self.ui.connections_changed();
         let view = self.connection(id).await?;
-        self.set_login(Some(generation), LoginView::Connected { connection: Box::new(view) });
+        self.set_login(
+            Some(generation),
+            LoginView::Connected {
+                connection: Box::new(view),
+            },
+        );
         Ok(())
     }
 
@@ -351,6 +377,32 @@ impl AppCore {
             .values()
             .next()
             .map(|r| r.progress.as_ref().and_then(|p| p.percent))
+    }
+
+    /// A sync the admin asked for: refused with a clear reason when the connection cannot sync
+    /// (unknown, disconnected, needing reauthorisation) or already syncs here.
+    pub async fn request_sync(
+        self: &Arc<Self>,
+        connection_id: i64,
+        kind: RunKind,
+        force: bool,
+    ) -> CommandResult<()> {
+        let engine = self.backend().engine.clone();
+        let connection = blocking(move || Ok(engine.store()?.connection(connection_id)?)).await?;
+        match connection.status {
+            ConnectionStatus::Disconnected => Err(CommandError::invalid(format!(
+                "{} is disconnected; reconnect it to sync",
+                connection.tenant_name
+            ))),
+            ConnectionStatus::NeedsReauth => Err(CommandError::new(
+                "needs_reauth",
+                format!(
+                    "Xero no longer accepts the sign-in for {}; reauthorise it first",
+                    connection.tenant_name
+                ),
+            )),
+            _ => self.start_sync(connection_id, kind, RunTrigger::Manual, force),
+        }
     }
 
     /// Starts a sync in the background; refuses when one of this connection already runs here

@@ -17,8 +17,8 @@ const DEMO_DIR: &str = "demo";
 
 pub struct DemoPractice {
     pub engine: Arc<Engine>,
-    // Held so the server keeps running; dropping it stops the sandbox.
-    _sandbox: Sandbox,
+    /// Held so the server keeps running; dropping it stops the sandbox.
+    pub sandbox: Sandbox,
 }
 
 pub async fn start(data_dir: &Path) -> Result<DemoPractice, String> {
@@ -44,6 +44,6 @@ pub async fn start(data_dir: &Path) -> Result<DemoPractice, String> {
     tracing::info!(issuer = sandbox.issuer(), "demo practice running");
     Ok(DemoPractice {
         engine: Arc::new(engine),
-        _sandbox: sandbox,
+        sandbox,
     })
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use hownow_sync::engine::Engine;
 use hownow_sync::HowNowRecord;
-use tauri::{AppHandle, Manager, Runtime};
 use time::OffsetDateTime;
 
 use crate::error::{CommandError, CommandResult};
@@ -55,18 +54,13 @@ fn row(r: &HowNowRecord) -> [String; 17] {
     ]
 }
 
-/// Where exports go: the user's Downloads folder, else an `exports` folder in the data dir.
-pub fn folder<R: Runtime>(app: &AppHandle<R>) -> Option<PathBuf> {
-    app.path().download_dir().ok()
-}
-
 /// Writes the records of the clients `search` matches (all when empty) and returns the file and
 /// the number of rows.
 pub fn write_csv(
     engine: &Engine,
     connection_id: i64,
     search: Option<&str>,
-    folder: &Option<PathBuf>,
+    folder: &Path,
 ) -> CommandResult<(PathBuf, usize)> {
     let wanted: HashSet<String> = engine
         .clients(connection_id, search)?
@@ -80,10 +74,7 @@ pub fn write_csv(
         .into_iter()
         .filter(|r| wanted.contains(&r.uuid))
         .collect();
-    let dir = folder
-        .clone()
-        .unwrap_or_else(|| engine.data_dir().join("exports"));
-    let path = unique_path(&dir, OffsetDateTime::now_utc());
+    let path = unique_path(folder, OffsetDateTime::now_utc());
     write(&path, &records)
         .map_err(|e| CommandError::internal(format!("could not write {}: {e}", path.display())))?;
     Ok((path, records.len()))

@@ -22,7 +22,7 @@ use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
 use time::OffsetDateTime;
 
-use crate::core::{AppCore, Ui};
+use crate::core::{AppCore, AppPaths, Ui};
 use crate::tray::{Dispatched, LastSync, Refresh, TrayAction, TrayState, TrayTarget};
 use crate::tray_menu::TrayMenu;
 use crate::views::{LoginView, ProgressView, SyncFinished};
@@ -230,9 +230,12 @@ fn deliver_deep_links<R: Runtime>(app: &AppHandle<R>, urls: impl IntoIterator<It
 
 fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
     let handle = app.handle().clone();
-    let data_dir = hownow_sync::engine::resolve_data_dir(None)?;
+    let paths = AppPaths {
+        data_dir: hownow_sync::engine::resolve_data_dir(None)?,
+        export_dir: handle.path().download_dir().ok(),
+    };
     let ui = Arc::new(TauriUi::new(handle.clone()));
-    let core = tauri::async_runtime::block_on(AppCore::open(data_dir, ui.clone()))?;
+    let core = tauri::async_runtime::block_on(AppCore::open(paths, ui.clone()))?;
     app.manage(core.clone());
     app.manage(ui.clone());
 

@@ -1,0 +1,612 @@
+//! The window's commands over Tauri's mock runtime (no display): their contracts and errors,
+//! against the in-process Demo practice, with the test playing the browser and the OS (it hands
+//! the deep link to the app as the deep-link handler does).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hownow_admin::core::{AppCore, AppPaths, Ui};
+use hownow_admin::views::{LoginView, ProgressView, SyncFinished};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+#[derive(Default)]
+struct RecordingUi {
+    opened: Mutex<Vec<String>>,
+    logins: Mutex<Vec<LoginView>>,
+    progress: Mutex<Vec<ProgressView>>,
+    finished: Mutex<Vec<SyncFinished>>,
+    notes: Mutex<Vec<String>>,
+}
+
+impl Ui for RecordingUi {
+    fn login_changed(&self, view: &LoginView) {
+        self.logins.lock().unwrap().push(view.clone());
+    }
+    fn sync_progress(&self, progress: &ProgressView) {
+        self.progress.lock().unwrap().push(progress.clone());
+    }
+    fn sync_finished(&self, finished: &SyncFinished) {
+        self.finished.lock().unwrap().push(finished.clone());
+    }
+    fn connections_changed(&self) {}
+    fn notify(&self, title: &str, body: &str) {
+        self.notes.lock().unwrap().push(format!("{title}: {body}"));
+    }
+    fn open_url(&self, url: &str) -> Result<(), String> {
+        self.opened.lock().unwrap().push(url.to_string());
+        Ok(())
+    }
+}
+
+struct Harness {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    ui: Arc<RecordingUi>,
+    core: Arc<AppCore>,
+    dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let ui = Arc::new(RecordingUi::default());
+        let paths = AppPaths {
+            data_dir: dir.path().join("data"),
+            export_dir: Some(dir.path().join("exports")),
+        };
+        let core = tauri::async_runtime::block_on(AppCore::open(paths, ui.clone())).unwrap();
+        let app = mock_builder()
+            .invoke_handler(hownow_admin::handler())
+            .manage(core.clone())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Harness {
+            _app: app,
+            window,
+            ui,
+            core,
+            dir,
+        }
+    }
+
+    /// Invokes a command as the window does; `Err` holds the command's error value.
+    fn call(&self, command: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    fn ok(&self, command: &str, args: Value) -> Value {
+        self.call(command, args)
+            .unwrap_or_else(|e| panic!("{command} failed: {e}"))
+    }
+
+    fn err(&self, command: &str, args: Value) -> Value {
+        match self.call(command, args) {
+            Ok(v) => panic!("{command} should have failed, returned {v}"),
+            Err(e) => e,
+        }
+    }
+
+    fn wait_for(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn login_stage(&self) -> String {
+        self.ok("login_state", json!({}))["stage"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Starts a login and plays the browser as `user` (a demo user id): log in, choose Allow
+    /// access (or Cancel), follow the bounce page. Returns the deep link the OS would hand over.
+    fn log_in_as(&self, user: &str, allow: bool) -> String {
+        let started = self.ok("login_start", json!({}));
+        assert_eq!(started["stage"], "waiting");
+        let url = started["authorizeUrl"].as_str().unwrap().to_string();
+        assert_eq!(
+            self.ui.opened.lock().unwrap().last(),
+            Some(&url),
+            "the browser was opened on the login"
+        );
+        tauri::async_runtime::block_on(play_browser(&url, user, allow))
+    }
+
+    /// The Demo practice's data and switches: staff editing XPM, faults.
+    fn practice(&self) -> hownow_sandbox::PracticeHandle {
+        self.core
+            .backend()
+            .demo_sandbox()
+            .expect("the demo is running")
+            .practice()
+            .clone()
+    }
+
+    fn last_run(&self) -> hownow_admin::views::RunView {
+        self.ui
+            .finished
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .run
+            .clone()
+            .unwrap()
+    }
+
+    fn finished_runs(&self) -> usize {
+        self.ui.finished.lock().unwrap().len()
+    }
+
+    /// Connects the demo practice as the first demo user and waits for the initial sync.
+    fn connect(&self) -> Value {
+        let link = self.log_in_as("u-1", true);
+        self.core.deliver_callback(&link);
+        self.wait_for("the connection", || self.login_stage() == "connected");
+        self.wait_for("the initial sync", || self.finished_runs() == 1);
+        let list = self.ok("connections_list", json!({}));
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        list[0].clone()
+    }
+}
+
+fn form_value(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+async fn play_browser(authorize_url: &str, user: &str, allow: bool) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = &authorize_url[..authorize_url.find("/identity").unwrap()];
+    let page = http
+        .get(authorize_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let login = form_value(&page, "login");
+    let form = [("login", login.as_str()), ("user", user)];
+    http.post(format!("{base}/identity/connect/authorize/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let decision = if allow { "allow" } else { "deny" };
+    let answer = http
+        .post(format!("{base}/identity/connect/authorize/consent"))
+        .form(&[("login", login.as_str()), ("user", user), ("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    let bounce = answer.headers()["location"].to_str().unwrap().to_string();
+    let page = http.get(&bounce).send().await.unwrap().text().await.unwrap();
+    // The bounce page forwards with a meta refresh to the app's scheme.
+    let start = page.find("url=").unwrap() + 4;
+    let link = &page[start..start + page[start..].find('"').unwrap()];
+    let link = link.replace("&amp;", "&");
+    assert!(link.starts_with("nz.co.hownow.admin://oauth/callback?"), "{link}");
+    link
+}
+
+#[test]
+fn a_fresh_app_offers_the_demo_practice() {
+    let h = Harness::new();
+    let info = h.ok("app_info", json!({}));
+    assert_eq!(info["demo"], true);
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(h.ok("connections_list", json!({})), json!([]));
+    assert_eq!(h.ok("login_state", json!({})), json!({"stage": "idle"}));
+    let settings = h.ok("settings_get", json!({}));
+    assert_eq!(settings["scheduleAvailable"], false);
+    assert_eq!(settings["intervalHours"], 6);
+    assert_eq!(settings["dailyFullEnabled"], true);
+    assert_eq!(settings["xeroClientId"], "");
+    // The demo's sandbox serves the bounce page, so the deep link is the default.
+    assert_eq!(settings["loginMode"], "deeplink");
+}
+
+#[test]
+fn the_wizard_connects_syncs_and_the_directory_answers() {
+    let h = Harness::new();
+    let connection = h.connect();
+    let id = connection["id"].as_i64().unwrap();
+    assert_eq!(connection["status"], "connected");
+    assert_eq!(connection["demo"], true);
+    assert_eq!(connection["tenantName"], "Harbour & Co Chartered Accountants");
+    assert_eq!(connection["authorisedBy"]["name"], "Ava Partner");
+    assert_eq!(connection["lastSync"]["kind"], "full");
+    assert_eq!(connection["lastSync"]["trigger"], "initial");
+    assert_eq!(connection["lastSync"]["outcome"], "ok");
+    assert_eq!(connection["nextSync"]["kind"], "changes");
+    assert!(
+        !h.ui.progress.lock().unwrap().is_empty(),
+        "the initial sync reported progress"
+    );
+    assert_eq!(h.ok("app_info", json!({}))["userName"], "Ava Partner");
+
+    // Clients: every live client, searchable, with contacts.
+    let clients = h.ok("clients_search", json!({"connectionId": id, "limit": 5000}));
+    let total = clients["total"].as_u64().unwrap();
+    assert_eq!(total, connection["clientCount"].as_u64().unwrap());
+    assert!(total > 100, "{total}");
+    let rows = clients["clients"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, total);
+    let with_contacts = rows
+        .iter()
+        .find(|c| c["contactCount"].as_u64().unwrap() > 0)
+        .unwrap();
+    let name = with_contacts["name"].as_str().unwrap();
+    let found = h.ok("clients_search", json!({"connectionId": id, "query": name}));
+    assert!(found["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["uuid"] == with_contacts["uuid"]));
+    let limited = h.ok("clients_search", json!({"connectionId": id, "limit": 3}));
+    assert_eq!(
+        (
+            limited["total"].as_u64(),
+            limited["clients"].as_array().unwrap().len()
+        ),
+        (Some(total), 3)
+    );
+    let contacts = h.ok(
+        "clients_contacts",
+        json!({"connectionId": id, "clientUuid": with_contacts["uuid"]}),
+    );
+    let contacts = contacts.as_array().unwrap();
+    assert_eq!(
+        contacts.len() as u64,
+        with_contacts["contactCount"].as_u64().unwrap()
+    );
+    assert_eq!(contacts.iter().filter(|c| c["isPrimary"] == true).count(), 1);
+
+    // History and the full-sync estimate.
+    let history = h.ok("history_list", json!({"connectionId": id}));
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert!(history[0]["counts"]["fetched"].as_u64().unwrap() >= total);
+    let estimate = h.ok("sync_estimate_full", json!({"connectionId": id}));
+    assert!(estimate["apiCalls"].as_u64().unwrap() >= 1);
+    assert_eq!(estimate["dayLimit"], 5000);
+
+    // CSV export: one HowNow record per client, only where asked, and only it may be revealed.
+    let export = h.ok("clients_export_csv", json!({"connectionId": id}));
+    assert_eq!(export["rows"].as_u64(), Some(total));
+    let path = std::path::PathBuf::from(export["path"].as_str().unwrap());
+    assert!(path.starts_with(h.dir.path().join("exports")), "{path:?}");
+    let rows = csv::Reader::from_path(&path).unwrap().records().count() as u64;
+    assert_eq!(rows, total);
+    let refused = h.err("reveal_file", json!({"path": "/etc/passwd"}));
+    assert_eq!(refused["kind"], "invalid");
+}
+
+#[test]
+fn refresh_runs_once_at_a_time_and_unknown_connections_are_refused() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    // Slow responses keep the first run going while the second request arrives.
+    h.practice()
+        .update_switches(|s| s.throttle_bytes_per_sec = Some(100_000))
+        .unwrap();
+    h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    let busy = h.err("sync_start", json!({"connectionId": id, "kind": "full"}));
+    h.practice()
+        .update_switches(|s| s.throttle_bytes_per_sec = None)
+        .unwrap();
+    assert_eq!(busy["kind"], "busy", "{busy}");
+    h.wait_for("the changes sync", || h.finished_runs() == 2);
+    let last = h.ui.finished.lock().unwrap().last().unwrap().clone();
+    let run = last.run.unwrap();
+    assert_eq!((run.kind, run.trigger, run.outcome), ("changes", "manual", "ok"));
+
+    h.ok("sync_start", json!({"connectionId": id, "kind": "full"}));
+    h.wait_for("the full sync", || h.finished_runs() == 3);
+    let history = h.ok("history_list", json!({"connectionId": id, "limit": 2}));
+    assert_eq!(history[0]["kind"], "full");
+    assert_eq!(
+        history[0]["counts"]["added"], 0,
+        "nothing changed in the practice"
+    );
+
+    let missing = h.err("sync_start", json!({"connectionId": 999, "kind": "changes"}));
+    assert_eq!(missing["kind"], "not_found", "{missing}");
+    let bad_kind = h.call("sync_start", json!({"connectionId": id, "kind": "everything"}));
+    assert!(bad_kind.is_err(), "an unknown refresh choice is refused");
+    assert!(h.ui.notes.lock().unwrap().is_empty(), "no failure was notified");
+}
+
+#[test]
+fn a_forged_callback_changes_nothing() {
+    let h = Harness::new();
+    let link = h.log_in_as("u-1", true);
+    let forged = link.replace("state=", "state=forged");
+    h.core.deliver_callback(&forged);
+    h.core
+        .deliver_callback("nz.co.hownow.admin://oauth/callback?code=abc&state=nope");
+    h.core
+        .deliver_callback("https://elsewhere.example/oauth/callback?code=abc");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(h.login_stage(), "waiting");
+    assert_eq!(h.ok("connections_list", json!({})), json!([]));
+    // The real answer still completes the login.
+    h.core.deliver_callback(&link);
+    h.wait_for("the connection", || h.login_stage() == "connected");
+}
+
+#[test]
+fn a_user_without_the_privilege_gets_the_guidance() {
+    let h = Harness::new();
+    let link = h.log_in_as("u-3", true);
+    h.core.deliver_callback(&link);
+    h.wait_for("the answer", || h.login_stage() != "waiting");
+    let state = h.ok("login_state", json!({}));
+    assert_eq!(state["stage"], "no_tenant", "{state}");
+    assert!(state["guidance"]
+        .as_str()
+        .unwrap()
+        .contains("Authorise 3rd Party Full Access"));
+    assert_eq!(h.ok("connections_list", json!({})), json!([]));
+}
+
+#[test]
+fn several_practices_are_chosen_from_and_a_denial_is_reported() {
+    let h = Harness::new();
+    let link = h.log_in_as("u-2", true);
+    h.core.deliver_callback(&link);
+    h.wait_for("the tenant picker", || h.login_stage() != "waiting");
+    let state = h.ok("login_state", json!({}));
+    assert_eq!(state["stage"], "choose_tenant", "{state}");
+    let tenants = state["tenants"].as_array().unwrap();
+    assert_eq!(
+        tenants.len(),
+        2,
+        "only Practice Manager tenants are offered: {state}"
+    );
+    let second = tenants[1].clone();
+    let chosen = h.ok("login_choose_tenant", json!({"tenantId": second["id"]}));
+    assert_eq!(chosen["stage"], "connected");
+    assert_eq!(chosen["connection"]["tenantName"], second["name"]);
+
+    let denied = h.log_in_as("u-1", false);
+    h.core.deliver_callback(&denied);
+    h.wait_for("the denial", || h.login_stage() != "waiting");
+    let state = h.ok("login_state", json!({}));
+    assert_eq!(state["stage"], "failed", "{state}");
+    assert!(
+        state["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not grant access"),
+        "{state}"
+    );
+}
+
+#[test]
+fn a_login_can_be_cancelled_and_reopened_only_while_pending() {
+    let h = Harness::new();
+    let err = h.err("login_open_again", json!({}));
+    assert_eq!(err["kind"], "login");
+    let started = h.ok("login_start", json!({}));
+    h.ok("login_open_again", json!({}));
+    assert_eq!(h.ui.opened.lock().unwrap().len(), 2);
+    assert_eq!(
+        h.ui.opened.lock().unwrap()[1],
+        started["authorizeUrl"].as_str().unwrap()
+    );
+    h.ok("login_cancel", json!({}));
+    assert_eq!(h.login_stage(), "idle");
+    assert_eq!(h.err("login_open_again", json!({}))["kind"], "login");
+}
+
+#[test]
+fn settings_are_validated_and_saved() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    let mut settings = h.ok("settings_get", json!({}));
+    assert_eq!(settings["scheduleAvailable"], true);
+    settings["dailyFullHour"] = json!(24);
+    let err = h.err("settings_save", json!({ "settings": settings.clone() }));
+    assert_eq!(err["kind"], "invalid");
+    settings["dailyFullHour"] = json!(23);
+    settings["intervalHours"] = json!(0);
+    assert_eq!(
+        h.err("settings_save", json!({ "settings": settings.clone() }))["kind"],
+        "invalid"
+    );
+    settings["intervalHours"] = json!(3);
+    settings["loginMode"] = json!("loopback");
+    let saved = h.ok("settings_save", json!({ "settings": settings }));
+    assert_eq!(
+        (saved["intervalHours"].as_u64(), saved["dailyFullHour"].as_u64()),
+        (Some(3), Some(23))
+    );
+    assert_eq!(saved["loginMode"], "loopback");
+    assert_eq!(saved["xeroClientId"], "");
+    assert_eq!(
+        h.ok("app_info", json!({}))["demo"],
+        true,
+        "no client id: still the demo"
+    );
+    let next = h.ok("connections_list", json!({}))[0]["nextSync"].clone();
+    assert_eq!(next["kind"], "changes", "{next}");
+    // The daily full sync hour is local time: the window says where it is.
+    h.ok("app_info", json!({"utcOffsetMinutes": 780}));
+    let engine = h.core.backend().engine.clone();
+    let stored = engine.store().unwrap().connection(id).unwrap().settings;
+    assert_eq!(
+        (
+            stored.changes_interval_minutes,
+            stored.daily_full_hour,
+            stored.utc_offset_minutes
+        ),
+        (180, 23, 780)
+    );
+    assert!(std::fs::read_to_string(h.dir.path().join("data/desktop.json"))
+        .unwrap()
+        .contains("loopback"));
+}
+
+#[test]
+fn disconnect_keeps_or_deletes_the_local_data() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    let report = h.ok(
+        "connection_disconnect",
+        json!({"connectionId": id, "keepData": true}),
+    );
+    assert_eq!(report["dataKept"], true);
+    let list = h.ok("connections_list", json!({}));
+    assert_eq!(list[0]["status"], "disconnected");
+    assert!(
+        list[0]["clientCount"].as_u64().unwrap() > 0,
+        "the clients were kept"
+    );
+    let refused = h.err("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    assert_eq!(refused["kind"], "invalid", "{refused}");
+
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    let report = h.ok(
+        "connection_disconnect",
+        json!({"connectionId": id, "keepData": false}),
+    );
+    assert_eq!(report["dataKept"], false);
+    assert_eq!(report["warnings"], json!([]), "{report}");
+    assert_eq!(h.ok("connections_list", json!({})), json!([]));
+}
+
+#[test]
+fn changes_since_last_sync_brings_edits_and_the_sweep_catches_unflagged_contact_changes() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    let clients = h.ok("clients_search", json!({"connectionId": id, "limit": 5000}));
+    let rows = clients["clients"].as_array().unwrap();
+    let renamed = rows[0]["uuid"].as_str().unwrap().to_string();
+    let other = rows
+        .iter()
+        .find(|c| c["contactCount"].as_u64().unwrap() > 0 && c["uuid"] != rows[0]["uuid"])
+        .unwrap();
+    let contacts = h.ok(
+        "clients_contacts",
+        json!({"connectionId": id, "clientUuid": other["uuid"]}),
+    );
+    let contact = contacts[0]["uuid"].as_str().unwrap().to_string();
+
+    h.practice()
+        .edit_client(&renamed, |d| d.name = "Renamed & <Sons> 🎉 Ltd".into())
+        .unwrap();
+    // XPM's defect: this does not mark the client modified.
+    h.practice()
+        .edit_contact(&contact, |d| d.email = Some("moved@example.nz".into()))
+        .unwrap();
+
+    h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    h.wait_for("the changes sync", || h.finished_runs() == 2);
+    let run = h.last_run();
+    assert_eq!(run.outcome, "ok");
+    assert!(run.counts.updated >= 1, "{run:?}");
+    assert!(
+        run.counts.contacts_changed >= 1,
+        "the sweep caught the contact edit: {run:?}"
+    );
+    let found = h.ok(
+        "clients_search",
+        json!({"connectionId": id, "query": "Renamed & <Sons>"}),
+    );
+    assert_eq!(found["clients"][0]["name"], "Renamed & <Sons> 🎉 Ltd");
+    let contacts = h.ok(
+        "clients_contacts",
+        json!({"connectionId": id, "clientUuid": other["uuid"]}),
+    );
+    assert!(
+        contacts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["email"] == "moved@example.nz"),
+        "{contacts}"
+    );
+}
+
+#[test]
+fn a_dead_sign_in_asks_for_reauthorisation_and_failures_are_notified() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+
+    h.practice()
+        .update_switches(|s| {
+            s.fail_next = 50;
+            s.fail_status = 503;
+        })
+        .unwrap();
+    h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    h.wait_for("the failed sync", || h.finished_runs() == 2);
+    assert_eq!(h.last_run().outcome, "failed");
+    assert!(
+        h.ui.notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.starts_with("Sync failed")),
+        "{:?}",
+        h.ui.notes
+    );
+    h.practice().update_switches(|s| s.fail_next = 0).unwrap();
+
+    h.practice().revoke_all_refresh_tokens();
+    h.practice().expire_all_access_tokens();
+    h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    h.wait_for("the refused sync", || h.finished_runs() == 3);
+    let notes = h.ui.notes.lock().unwrap().clone();
+    assert!(
+        notes.iter().any(|n| n.contains("needs reauthorisation")),
+        "{notes:?}"
+    );
+    assert_eq!(h.ok("connections_list", json!({}))[0]["status"], "needs_reauth");
+    let refused = h.err("sync_start", json!({"connectionId": id, "kind": "changes"}));
+    assert_eq!(refused["kind"], "needs_reauth", "{refused}");
+
+    // Reauthorise: the same login; choosing the practice again restores the connection.
+    let link = h.log_in_as("u-1", true);
+    h.core.deliver_callback(&link);
+    h.wait_for("the reconnection", || h.login_stage() == "connected");
+    let list = h.ok("connections_list", json!({}));
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the same connection, not a new one"
+    );
+    assert_eq!(list[0]["status"], "connected");
+    assert_eq!(list[0]["id"], id);
+}
