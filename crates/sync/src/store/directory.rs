@@ -5,7 +5,7 @@
 //! read and no write; only a changed client has its row and its child rows (links, groups,
 //! relationships, notes) rewritten.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use hownow_xpm::{Client, Contact, Reference};
 use rusqlite::{params, OptionalExtension};
@@ -60,12 +60,31 @@ pub(crate) struct Applier {
     /// Contacts whose content changed through a client of this run: other clients that list
     /// them hold a stale copy in their JSON.
     pub changed_contacts: HashSet<String>,
+    /// After [`Applier::preload`] (full syncs, which look at every client): the stored state of
+    /// every client not yet applied in this run, read in one scan of the covering index instead
+    /// of one lookup per client. What is left at the end are the clients the list lacked.
+    known_clients: Option<HashMap<String, Stored>>,
+    /// Live clients before the run, counted by the preload.
+    live_before: Option<u64>,
+    /// After [`Applier::preload`]: every stored contact's state, kept current as contacts are
+    /// written, instead of one lookup per contact a client lists.
+    known_contacts: Option<HashMap<String, StoredContact>>,
+    /// Groups this run already wrote, with the name written: each is upserted once per run.
+    groups_written: HashMap<String, Option<String>>,
 }
 
+#[derive(Debug, Clone)]
 struct Stored {
     hash: Vec<u8>,
     removed: bool,
     archived: bool,
+}
+
+#[derive(Debug, Clone)]
+struct StoredContact {
+    hash: Vec<u8>,
+    removed: bool,
+    deleted: bool,
 }
 
 fn flag(v: Option<bool>) -> bool {
@@ -117,7 +136,49 @@ impl Applier {
             seen: HashSet::new(),
             changed_clients: HashSet::new(),
             changed_contacts: HashSet::new(),
+            known_clients: None,
+            live_before: None,
+            known_contacts: None,
+            groups_written: HashMap::new(),
         }
+    }
+
+    /// Reads the stored state of every client and contact of the connection in two scans, for a
+    /// run that will look at all of them (a full sync): cheaper than a lookup per record, and the
+    /// clients left over after the list are the absent ones. Call inside the run's transaction.
+    pub(crate) fn preload(&mut self, db: &rusqlite::Connection) -> Result<()> {
+        let mut clients = HashMap::new();
+        let mut live = 0;
+        let mut stmt = db.prepare_cached(
+            "SELECT uuid, content_hash, removed_at IS NOT NULL, is_archived FROM clients WHERE connection_id = ?1",
+        )?;
+        let mut rows = stmt.query([self.connection_id])?;
+        while let Some(r) = rows.next()? {
+            let stored = Stored {
+                hash: r.get(1)?,
+                removed: r.get(2)?,
+                archived: r.get(3)?,
+            };
+            live += u64::from(!stored.removed);
+            clients.insert(r.get(0)?, stored);
+        }
+        let mut contacts = HashMap::new();
+        let mut stmt = db.prepare_cached(
+            "SELECT uuid, content_hash, removed_at IS NOT NULL, is_deleted FROM contacts WHERE connection_id = ?1",
+        )?;
+        let mut rows = stmt.query([self.connection_id])?;
+        while let Some(r) = rows.next()? {
+            let stored = StoredContact {
+                hash: r.get(1)?,
+                removed: r.get(2)?,
+                deleted: r.get(3)?,
+            };
+            contacts.insert(r.get(0)?, stored);
+        }
+        self.known_clients = Some(clients);
+        self.live_before = Some(live);
+        self.known_contacts = Some(contacts);
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -164,19 +225,22 @@ impl Applier {
         let deleted = flag(client.is_deleted);
         let archived = flag(client.is_archived);
 
-        let stored: Option<Stored> = db
-            .prepare_cached(
-                "SELECT content_hash, removed_at IS NOT NULL, is_archived FROM clients \
-                 WHERE connection_id = ?1 AND uuid = ?2",
-            )?
-            .query_row(params![self.connection_id, uuid], |r| {
-                Ok(Stored {
-                    hash: r.get(0)?,
-                    removed: r.get(1)?,
-                    archived: r.get(2)?,
+        let stored: Option<Stored> = match &mut self.known_clients {
+            Some(known) => known.remove(&uuid),
+            None => db
+                .prepare_cached(
+                    "SELECT content_hash, removed_at IS NOT NULL, is_archived FROM clients \
+                     WHERE connection_id = ?1 AND uuid = ?2",
+                )?
+                .query_row(params![self.connection_id, uuid], |r| {
+                    Ok(Stored {
+                        hash: r.get(0)?,
+                        removed: r.get(1)?,
+                        archived: r.get(2)?,
+                    })
                 })
-            })
-            .optional()?;
+                .optional()?,
+        };
 
         let outcome = match &stored {
             None => {
@@ -419,11 +483,15 @@ impl Applier {
             let Some(group_uuid) = group.uuid.as_deref().filter(|u| !u.is_empty()) else {
                 continue;
             };
-            db.prepare_cached(
-                "INSERT INTO groups (connection_id, uuid, name) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
-            )?
-            .execute(params![conn, group_uuid, group.name])?;
+            if self.groups_written.get(group_uuid) != Some(&group.name) {
+                db.prepare_cached(
+                    "INSERT INTO groups (connection_id, uuid, name) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
+                )?
+                .execute(params![conn, group_uuid, group.name])?;
+                self.groups_written
+                    .insert(group_uuid.to_string(), group.name.clone());
+            }
             db.prepare_cached(
                 "INSERT INTO client_groups (connection_id, client_uuid, group_uuid) VALUES (?1, ?2, ?3) \
                  ON CONFLICT DO NOTHING",
@@ -478,12 +546,15 @@ impl Applier {
         c: &Contact,
     ) -> Result<()> {
         let hash = hash::contact_hash(c);
-        let stored: Option<(Vec<u8>, bool, bool)> = db
-            .prepare_cached(
-                "SELECT content_hash, removed_at IS NOT NULL, is_deleted FROM contacts WHERE connection_id = ?1 AND uuid = ?2",
-            )?
-            .query_row(params![self.connection_id, uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
+        let stored: Option<(Vec<u8>, bool, bool)> = match &self.known_contacts {
+            Some(known) => known.get(uuid).map(|k| (k.hash.clone(), k.removed, k.deleted)),
+            None => db
+                .prepare_cached(
+                    "SELECT content_hash, removed_at IS NOT NULL, is_deleted FROM contacts WHERE connection_id = ?1 AND uuid = ?2",
+                )?
+                .query_row(params![self.connection_id, uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?,
+        };
         let deleted = flag(c.is_deleted);
         match stored {
             Some((h, removed, was_deleted))
@@ -501,12 +572,22 @@ impl Applier {
     }
 
     fn write_contact(
-        &self,
+        &mut self,
         db: &rusqlite::Connection,
         uuid: &str,
         c: &Contact,
         hash: &ContentHash,
     ) -> Result<()> {
+        if let Some(known) = &mut self.known_contacts {
+            known.insert(
+                uuid.to_string(),
+                StoredContact {
+                    hash: hash.to_vec(),
+                    removed: false,
+                    deleted: flag(c.is_deleted),
+                },
+            );
+        }
         db.prepare_cached(
             "INSERT INTO contacts (connection_id, uuid, name, salutation, addressee, mobile, email, phone, \
              is_deleted, content_hash, first_seen_at, updated_at, removed_at) \
@@ -534,6 +615,16 @@ impl Applier {
 
     /// Live clients of this connection that the full list did not contain.
     pub(crate) fn absent_clients(&self, db: &rusqlite::Connection) -> Result<Vec<String>> {
+        if let Some(known) = &self.known_clients {
+            // Preloaded: every client the run applied was taken out; the rest were not listed.
+            let mut absent: Vec<String> = known
+                .iter()
+                .filter(|(_, s)| !s.removed)
+                .map(|(uuid, _)| uuid.clone())
+                .collect();
+            absent.sort_unstable();
+            return Ok(absent);
+        }
         let seen = &self.seen;
         let mut stmt =
             db.prepare_cached("SELECT uuid FROM clients WHERE connection_id = ?1 AND removed_at IS NULL")?;
@@ -680,6 +771,9 @@ impl Applier {
         for uuid in candidates {
             db.prepare_cached("UPDATE contacts SET removed_at = ?3 WHERE connection_id = ?1 AND uuid = ?2")?
                 .execute(params![self.connection_id, uuid, self.now])?;
+            if let Some(known) = self.known_contacts.as_mut().and_then(|k| k.get_mut(&uuid)) {
+                known.removed = true;
+            }
             self.change(
                 db,
                 RecordKind::Contact,
@@ -739,8 +833,12 @@ impl Applier {
         Ok(slice)
     }
 
+    /// Live clients before this run (as preloaded, or counted now).
     pub(crate) fn live_client_count(&self, db: &rusqlite::Connection) -> Result<u64> {
-        live_client_count(db, self.connection_id)
+        match self.live_before {
+            Some(n) => Ok(n),
+            None => live_client_count(db, self.connection_id),
+        }
     }
 }
 

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use crate::error::{Result, SyncError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_directory.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_directory.sql")),
+    (2, include_str!("migrations/0002_sync_state_index.sql")),
+];
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;

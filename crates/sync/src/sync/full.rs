@@ -87,6 +87,8 @@ async fn run<S: PracticeSource>(
     let watermark = listing.meta().date.unwrap_or(started_local);
 
     let tx = WriteTx::begin(store.db_mut())?;
+    // A full sync looks at every client: read their stored states in one go.
+    applier.preload(tx.db())?;
     let live_before = applier.live_client_count(tx.db())?;
     while let Some(item) = listing.next_client().await {
         let client = match item {

@@ -1,0 +1,363 @@
+//! The engine end to end against the sandbox over loopback: HTTP, streaming XML decode, hashing
+//! and SQLite, as a real sync runs. `cargo bench -p hownow-sync --bench sandbox_sync [-- CLIENTS]`.
+//!
+//! The sandbox runs in a child process (this binary again, `HOWNOW_BENCH_ROLE=sandbox`), so
+//! this process does only what the app does, and its peak RSS is the engine's. Prints:
+//! (a) initial full sync of CLIENTS clients unthrottled: clients/s and peak RSS;
+//! (c) unchanged full re-sync: client rows written;
+//! (d) no-change changes sync: API calls and wall time (default settings, and without the
+//!     verify slice);
+//! (e) the engine alone: the same clients from memory (no HTTP, no XML);
+//! (b) the same initial full sync against the sandbox throttled to 2 MB/s, over the time to
+//!     merely download the same list at the same throttle.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hownow_sandbox::tenants::{DEMO_PRACTICE, USERS};
+use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
+use hownow_sync::{
+    run_sync, MemorySource, NewConnection, NoProgress, Phase, Progress, RunKind, RunTrigger, Store,
+    SyncReport, SyncRequest, SyncSettings,
+};
+use hownow_xpm::{ApiConfig, PracticeClient, RateLimits, StaticToken, XeroApi};
+
+const THROTTLE: u64 = 2_000_000;
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// CPU seconds this thread has used (user + system), from /proc (10 ms resolution): the
+/// engine runs on the thread that blocks on it, so this is its cost without the decoder's.
+fn thread_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The database file and its write-ahead log.
+fn directory_mb(store: &Store) -> f64 {
+    let size = |p: std::path::PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+    let db = store.path().to_path_buf();
+    let wal = db.with_extension("sqlite3-wal");
+    (size(db) + size(wal)) as f64 / 1e6
+}
+
+/// The child: a sandbox of `HOWNOW_BENCH_CLIENTS` clients, Xero's limits off, until stdin closes.
+fn sandbox_child() {
+    let clients: usize = std::env::var("HOWNOW_BENCH_CLIENTS").unwrap().parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let sandbox = Sandbox::start(SandboxConfig {
+            clients,
+            switches: Switches::unlimited(),
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox starts");
+        let token = sandbox.issue_test_token(&USERS[0]).await.unwrap().access_token;
+        println!("READY {} {token}", sandbox.api_base());
+        // The parent closing our stdin (or dying) ends the sandbox.
+        let _ = tokio::task::spawn_blocking(|| std::io::stdin().lines().count()).await;
+    });
+}
+
+struct Bench {
+    api: String,
+    token: String,
+    practice: PracticeClient,
+    http: reqwest::Client,
+    dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Bench {
+    fn store(&self, name: &str, settings: SyncSettings) -> (Store, i64) {
+        let mut store = Store::open(self.dir.path().join(name).join("hownow.sqlite3")).unwrap();
+        let id = store
+            .create_connection(&NewConnection {
+                xero_connection_id: "bench".into(),
+                tenant_id: DEMO_PRACTICE.id.into(),
+                tenant_name: DEMO_PRACTICE.name.into(),
+                settings,
+                ..Default::default()
+            })
+            .unwrap()
+            .id;
+        (store, id)
+    }
+
+    fn sync(&self, store: &mut Store, id: i64, kind: RunKind) -> (SyncReport, Duration) {
+        let lock_dir = store.lock_dir();
+        let cpu = thread_cpu_secs();
+        let started = Instant::now();
+        // When each phase began, to show where the time goes.
+        let phases = std::sync::Mutex::new(Vec::<(Phase, Duration)>::new());
+        let sink = |p: &Progress| {
+            let mut phases = phases.lock().unwrap();
+            if phases.last().is_none_or(|(phase, _)| *phase != p.phase) {
+                phases.push((p.phase, started.elapsed()));
+            }
+        };
+        let report = self
+            .rt
+            .block_on(run_sync(
+                store,
+                &self.practice,
+                &lock_dir,
+                id,
+                SyncRequest::new(kind, RunTrigger::Manual),
+                &sink,
+            ))
+            .unwrap();
+        let elapsed = started.elapsed();
+        let phases = phases.into_inner().unwrap();
+        let spans: Vec<String> = phases
+            .iter()
+            .enumerate()
+            .map(|(i, (phase, at))| {
+                let end = phases.get(i + 1).map_or(elapsed, |(_, next)| *next);
+                format!("{phase:?} {:.2} s", (end - *at).as_secs_f64())
+            })
+            .collect();
+        println!(
+            "    engine thread CPU {:.2} s; phases: {}",
+            thread_cpu_secs() - cpu,
+            spans.join(", ")
+        );
+        (report, elapsed)
+    }
+
+    fn throttle(&self, bytes_per_sec: Option<u64>) {
+        let body = serde_json::json!({ "throttle_bytes_per_sec": bytes_per_sec });
+        self.rt.block_on(async {
+            let answer = self
+                .http
+                .post(format!("{}/admin/switches", self.api))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{}", answer.status());
+        });
+    }
+
+    /// Reads the detailed list and throws it away: the time the bytes alone take.
+    fn download_only(&self) -> (u64, Duration) {
+        self.rt.block_on(async {
+            let started = Instant::now();
+            let mut answer = self
+                .http
+                .get(format!(
+                    "{}/practicemanager/3.1/client.api/list?detailed=true",
+                    self.api
+                ))
+                .bearer_auth(&self.token)
+                .header("xero-tenant-id", DEMO_PRACTICE.id)
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success());
+            let mut bytes = 0u64;
+            while let Some(chunk) = answer.chunk().await.unwrap() {
+                bytes += chunk.len() as u64;
+            }
+            (bytes, started.elapsed())
+        })
+    }
+}
+
+fn main() {
+    if std::env::var("HOWNOW_BENCH_ROLE").as_deref() == Ok("sandbox") {
+        sandbox_child();
+        return;
+    }
+    // `cargo bench` passes `--bench`; a number is the practice size.
+    let clients: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(15_000);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .env("HOWNOW_BENCH_ROLE", "sandbox")
+        .env("HOWNOW_BENCH_CLIENTS", clients.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let mut words = ready.split_whitespace().skip(1);
+    let (api, token) = (
+        words.next().unwrap().to_string(),
+        words.next().unwrap().to_string(),
+    );
+
+    // Production client settings, but no pacing of our own: the sandbox's limits are off, and
+    // the wall times are the engine's, not Xero's 60-a-minute.
+    let config = ApiConfig {
+        api_base: url::Url::parse(&api).unwrap(),
+        rate_limits: RateLimits {
+            max_per_window: 100_000,
+            ..RateLimits::default()
+        },
+        ..ApiConfig::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let practice = {
+        let _guard = rt.enter();
+        XeroApi::new(config)
+            .unwrap()
+            .practice(DEMO_PRACTICE.id, Arc::new(StaticToken::new(token.clone())))
+    };
+    // On the same disk as the build, not a RAM disk.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let bench = Bench {
+        api,
+        token,
+        practice,
+        http: reqwest::Client::new(),
+        dir,
+        rt,
+    };
+
+    println!("sandbox_sync: {clients} clients, sandbox in pid {}", child.id());
+    let only_e = std::env::var_os("HOWNOW_BENCH_ONLY_E").is_some();
+    let (mut store, id) = bench.store("a", SyncSettings::default());
+    if !only_e {
+        let (full, t) = bench.sync(&mut store, id, RunKind::Full);
+        println!(
+        "(a) initial full sync: {} clients, {:.1} MB in {:.2} s = {:.0} clients/s ({:.1} MB/s); {} client rows written; peak RSS {:.0} MB",
+        full.counts.fetched,
+        full.counts.bytes as f64 / 1e6,
+        t.as_secs_f64(),
+        full.counts.fetched as f64 / t.as_secs_f64(),
+        full.counts.bytes as f64 / 1e6 / t.as_secs_f64(),
+        full.counts.client_rows_written,
+        peak_rss_mb()
+    );
+
+        println!("    directory after (a): {:.1} MB", directory_mb(&store));
+        if std::env::var_os("HOWNOW_BENCH_ONLY_A").is_some() {
+            // For profiling the initial full sync alone.
+            drop(child.stdin.take());
+            let _ = child.wait();
+            return;
+        }
+
+        let (again, t) = bench.sync(&mut store, id, RunKind::Full);
+        println!(
+        "(c) unchanged full re-sync: {} client rows written ({} unchanged, {} API calls) in {:.2} s = {:.0} clients/s",
+        again.counts.client_rows_written,
+        again.counts.unchanged,
+        again.counts.api_calls,
+        t.as_secs_f64(),
+        again.counts.fetched as f64 / t.as_secs_f64()
+    );
+
+        let (changes, t) = bench.sync(&mut store, id, RunKind::Changes);
+        let pages = changes.counts.api_calls - 1 - changes.counts.refetched;
+        println!(
+        "(d) no-change changes sync, default settings: {} API calls (1 list + {pages} contact pages of {} contacts + {} verify re-fetches), {} client rows written, {:.2} s",
+        changes.counts.api_calls,
+        changes.counts.contacts_fetched,
+        changes.counts.refetched,
+        changes.counts.client_rows_written,
+        t.as_secs_f64()
+    );
+        store
+            .update_settings(
+                id,
+                &SyncSettings {
+                    verify_per_run: 0,
+                    ..SyncSettings::default()
+                },
+            )
+            .unwrap();
+        let (changes, t) = bench.sync(&mut store, id, RunKind::Changes);
+        println!(
+        "(d) no-change changes sync, verify slice off: {} API calls (1 list + {} contact pages), {} client rows written, {:.2} s",
+        changes.counts.api_calls,
+        changes.counts.api_calls - 1,
+        changes.counts.client_rows_written,
+        t.as_secs_f64()
+    );
+    }
+    drop(store);
+
+    // The engine alone: the same clients, decoded once beforehand, from memory.
+    let clients = bench.rt.block_on(async {
+        let mut listing = bench.practice.list_clients(None).await.unwrap();
+        let mut clients = Vec::new();
+        while let Some(client) = listing.next_client().await {
+            clients.push(client.unwrap());
+        }
+        clients
+    });
+    let source = MemorySource::with_clients(clients);
+    let (mut store, id) = bench.store("e", SyncSettings::default());
+    let lock_dir = store.lock_dir();
+    let cpu = thread_cpu_secs();
+    let started = Instant::now();
+    let engine = bench
+        .rt
+        .block_on(run_sync(
+            &mut store,
+            &source,
+            &lock_dir,
+            id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Manual),
+            &NoProgress,
+        ))
+        .unwrap();
+    let t = started.elapsed();
+    println!("    engine thread CPU: {:.2} s", thread_cpu_secs() - cpu);
+    println!(
+        "(e) engine alone (same clients from memory, no HTTP or XML): {} clients in {:.2} s = {:.0} clients/s",
+        engine.counts.fetched,
+        t.as_secs_f64(),
+        engine.counts.fetched as f64 / t.as_secs_f64()
+    );
+    drop((store, source));
+    if std::env::var_os("HOWNOW_BENCH_SKIP_B").is_some() {
+        drop(child.stdin.take());
+        let _ = child.wait();
+        return;
+    }
+
+    bench.throttle(Some(THROTTLE));
+    let (bytes, download) = bench.download_only();
+    let (mut store, id) = bench.store("b", SyncSettings::default());
+    let (throttled, sync) = bench.sync(&mut store, id, RunKind::Full);
+    bench.throttle(None);
+    assert_eq!(throttled.counts.bytes, bytes, "the same response");
+    println!(
+        "(b) at {:.0} MB/s: download only {:.2} s ({:.1} MB), initial full sync {:.2} s: ratio {:.3}",
+        THROTTLE as f64 / 1e6,
+        download.as_secs_f64(),
+        bytes as f64 / 1e6,
+        sync.as_secs_f64(),
+        sync.as_secs_f64() / download.as_secs_f64()
+    );
+    println!("peak RSS of this process over all runs: {:.0} MB", peak_rss_mb());
+
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
