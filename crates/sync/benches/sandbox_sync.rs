@@ -356,7 +356,10 @@ fn main() {
         sync.as_secs_f64(),
         sync.as_secs_f64() / download.as_secs_f64()
     );
-    println!("peak RSS of this process over all runs: {:.0} MB", peak_rss_mb());
+    println!(
+        "peak RSS of this process over all runs: {:.0} MB (after (a) it was the sync's; (e) held the decoded practice)",
+        peak_rss_mb()
+    );
 
     drop(child.stdin.take());
     let _ = child.wait();
