@@ -38,6 +38,9 @@ fn engine(core: &AppCore) -> Arc<hownow_sync::engine::Engine> {
 /// `utc_offset_minutes`: the window's offset from UTC; the daily full sync hour is local time.
 #[tauri::command]
 pub async fn app_info(core: Core<'_>, utc_offset_minutes: Option<i32>) -> CommandResult<AppInfo> {
+    // The page's first request: the window is up and its script runs.
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| tracing::info!(ms = crate::millis_since_start(), "window ready"));
     if let Some(offset) = utc_offset_minutes.filter(|o| o.abs() <= 14 * 60) {
         core.update_sync_settings(move |s| s.utc_offset_minutes = offset)
             .await?;

@@ -367,6 +367,28 @@ impl AppCore {
         self.schedule_changed.notify_one();
     }
 
+    /// The schedule policy for a connection, evaluated now (the engine saves its next-due times).
+    pub async fn plan(&self, connection_id: i64) -> CommandResult<hownow_sync::Plan> {
+        let engine = self.backend().engine.clone();
+        blocking(move || engine.plan(connection_id)).await
+    }
+
+    /// The idle token refresh that keeps the 60-day refresh token alive while nothing syncs.
+    pub async fn refresh_token(&self, connection_id: i64) {
+        let engine = self.backend().engine.clone();
+        if let Err(e) = engine.refresh_token(connection_id).await {
+            let e = CommandError::from(e);
+            tracing::warn!(connection = connection_id, error = %e.message, "idle token refresh failed");
+            if e.kind == "needs_reauth" {
+                self.ui.notify(
+                    "HowNow Admin needs reauthorisation",
+                    "Xero no longer accepts the sign-in of a connection. Open HowNow Admin and choose Reauthorise.",
+                );
+                self.ui.connections_changed();
+            }
+        }
+    }
+
     pub fn is_running(&self, connection_id: i64) -> bool {
         lock(&self.running).contains_key(&connection_id)
     }

@@ -32,6 +32,13 @@ pub use commands::handler;
 /// Started from the desktop session's autostart: stay in the tray.
 const MINIMIZED_FLAG: &str = "--minimized";
 
+/// When the app started; the startup figures in the log (and BENCHMARKS.md) count from here.
+static STARTED: OnceLock<std::time::Instant> = OnceLock::new();
+
+pub(crate) fn millis_since_start() -> u128 {
+    STARTED.get().map(|s| s.elapsed().as_millis()).unwrap_or_default()
+}
+
 /// Events the window listens to (ui/js/api.js).
 pub mod event {
     pub const SYNC_PROGRESS: &str = "sync://progress";
@@ -241,6 +248,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
 
     if !std::env::args().any(|a| a == MINIMIZED_FLAG) {
         show_main_window(&handle);
+        tracing::info!(ms = millis_since_start(), "window shown");
     }
 
     match TrayMenu::install(
@@ -281,12 +289,14 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
 }
 
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOWNOW_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
     tauri::Builder::default()

@@ -47,13 +47,22 @@ async fn tick(core: &Arc<AppCore>) -> Duration {
         {
             continue;
         }
-        if let Some(due) = overview.plan.due_now {
+        let plan = match core.plan(id).await {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::warn!(connection = id, error = %e.message, "could not plan");
+                continue;
+            }
+        };
+        if let Some(due) = plan.due_now {
             tracing::info!(connection = id, kind = %due.kind, trigger = %due.trigger, "scheduled sync due");
             if let Err(e) = core.start_sync(id, due.kind, due.trigger, false) {
                 tracing::warn!(connection = id, error = %e.message, "scheduled sync not started");
             }
+        } else if plan.refresh_token_now {
+            core.refresh_token(id).await;
         }
-        if let Some(at) = overview.plan.wake_at {
+        if let Some(at) = plan.wake_at {
             let until = (at - now).try_into().unwrap_or(Duration::ZERO);
             wake = wake.min(until);
         }

@@ -118,7 +118,7 @@ function lastSyncLine(run) {
   return [
     timeEl(run.finishedAt ?? run.startedAt),
     ' · ',
-    KIND_LABEL[run.kind] ?? run.kind,
+    h('span', { 'data-testid': 'last-sync-kind' }, KIND_LABEL[run.kind] ?? run.kind),
     ' ',
     chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, tone),
     h('span', { class: 'muted block', 'data-testid': 'last-sync-counts' }, `${count(run.counts?.fetched)} fetched; ${countsSummary(run.counts)}`),

@@ -1,0 +1,230 @@
+//! End to end, in the real window: the built app under Xvfb and a D-Bus session, driven through
+//! tauri-driver and WebKitWebDriver, against a sandbox on loopback standing in for Xero. The test
+//! plays the administrator (the window), the browser (the sandbox's login and consent pages) and
+//! the OS (it delivers the deep link by launching the app a second time). Screenshots of each
+//! step go to artifacts/e2e/.
+//!
+//! Run by `cargo xtask test` (which provides the display, the D-Bus session and tauri-driver).
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hownow_sandbox::tenants::DEMO_PRACTICE;
+use hownow_sandbox::{Sandbox, SandboxConfig};
+use support::{play_browser, AppEnv, Driver, Window};
+
+const APP: &str = env!("CARGO_BIN_EXE_hownow-admin");
+const NAME_EDIT: &str = "E2E Renamed & <Sons> 🎉 Ltd";
+
+/// Clients of the demo practice the directory should hold: all but the deleted.
+fn live_clients(sandbox: &Sandbox) -> usize {
+    let counts = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap().counts();
+    counts.clients - counts.deleted
+}
+
+fn digits(text: &str) -> usize {
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(usize::MAX)
+}
+
+/// From the Connections page through the wizard to the browser: returns the login link shown.
+async fn start_wizard(w: &mut Window, env: &AppEnv, shots: bool) -> String {
+    w.go("/admin/connections").await;
+    w.click("create-connection").await;
+    w.click("provider-xpm").await;
+    w.testid("install-now").await;
+    if shots {
+        w.shot("before-getting-started").await;
+    }
+    w.click("install-now").await;
+    w.testid("install-confirm").await;
+    if shots {
+        w.shot("install-confirm-yes-no").await;
+    }
+    w.click("install-confirm-confirm").await;
+    let link = w.testid("login-link").await.prop("value").await.unwrap().unwrap();
+    assert!(link.contains("/identity/connect/authorize?"), "{link}");
+    if shots {
+        w.shot("log-in-to-xero-in-your-browser").await;
+    }
+    // The app opened the system browser on the same link.
+    let deadline = Instant::now() + support::STEP;
+    while !env.opened_urls().contains(&link) {
+        assert!(
+            Instant::now() < deadline,
+            "the browser was not opened: {:?}",
+            env.opened_urls()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    link
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        clients: 300,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let env = AppEnv::new(sandbox.issuer(), sandbox.api_base());
+    let binary = Path::new(APP);
+    let driver = Driver::start(&env);
+
+    let launched = Instant::now();
+    let client = driver.session(binary).await;
+    let mut w = Window::new(client);
+    w.find("main h1").await;
+    eprintln!("e2e: window with its first page after {:?}", launched.elapsed());
+    w.shot("home").await;
+
+    // Welcome back menu → Administration → Connections.
+    w.click("welcome-menu").await;
+    w.click("menu-administration").await;
+    w.testid("admin-connections").await;
+    w.shot("administration").await;
+    w.click("admin-connections").await;
+    w.testid("create-connection").await;
+    w.shot("connections-empty").await;
+
+    // Create new connection → Xero Practice Manager → Install Now → Yes → browser.
+    let link = start_wizard(&mut w, &env, true).await;
+    // Ben sees two practices: the tenant picker appears.
+    let callback = play_browser(&link, "u-2").await;
+    env.launch_again_with(binary, &callback);
+    w.testid("choose-tenant").await;
+    let options = w
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid='tenant-option']"))
+        .await
+        .unwrap();
+    assert_eq!(
+        options.len(),
+        2,
+        "both practices are offered, the organisation is not"
+    );
+    w.shot("tenant-picker").await;
+    w.click("choose-tenant").await; // the first, Harbour & Co
+    w.testid("connected-tenant").await;
+    w.shot("connected-initial-sync").await;
+    let count = w
+        .wait_text("[data-testid='synced-client-count']", "the initial sync", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert_eq!(
+        digits(&count),
+        live_clients(&sandbox),
+        "the client count shown equals the sandbox's"
+    );
+    w.shot("initial-sync-complete").await;
+
+    // The connection card.
+    w.click("go-connections").await;
+    let card_count = w.text("[data-testid='client-count']").await;
+    assert_eq!(digits(&card_count), live_clients(&sandbox));
+    assert_eq!(w.text("[data-testid='tenant-name']").await, DEMO_PRACTICE.name);
+    w.shot("connection-card").await;
+
+    // Staff edit a client in XPM; "Changes since last sync" from the Refresh menu brings it.
+    let uuid = {
+        let snapshot = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
+        let client = snapshot
+            .clients()
+            .iter()
+            .find(|c| !c.details.is_deleted && !c.details.is_archived)
+            .unwrap()
+            .clone();
+        client.uuid.clone()
+    };
+    sandbox
+        .practice()
+        .edit_client(&uuid, |d| d.name = NAME_EDIT.to_string())
+        .unwrap();
+    w.click("refresh-menu").await;
+    w.testid("refresh-changes").await;
+    w.shot("refresh-menu").await;
+    w.click("refresh-changes").await;
+    w.wait_text("[data-testid='last-sync-counts']", "the changes sync", |t| {
+        t.contains("1 updated")
+    })
+    .await;
+    w.shot("after-changes-since-last-sync").await;
+    w.go("/admin/clients").await;
+    w.testid("client-search")
+        .await
+        .send_keys("E2E Renamed")
+        .await
+        .unwrap();
+    let shown = w
+        .wait_text("[data-testid='client-name']", "the edited client", |t| {
+            t.starts_with("E2E")
+        })
+        .await;
+    assert_eq!(shown, NAME_EDIT, "the name is shown as written, not as markup");
+    w.click("client-name").await;
+    w.testid("contacts-panel").await;
+    w.shot("clients-edit-visible").await;
+
+    // Re-sync ALL client data: the estimate first, then the run.
+    w.go("/admin/connections").await;
+    w.click("refresh-menu").await;
+    w.click("refresh-full").await;
+    let estimate = w.text("[data-testid='full-sync-estimate']").await;
+    assert!(estimate.contains("API calls"), "{estimate}");
+    w.shot("resync-all-estimate").await;
+    w.click("full-sync-dialog-confirm").await;
+    w.wait_text("[data-testid='last-sync-kind']", "the full sync", |t| {
+        t == "Full sync"
+    })
+    .await;
+    w.go("/admin/history").await;
+    w.testid("history-chart").await;
+    let rows = w
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid='history-row']"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3, "initial full, changes, full");
+    assert!(rows[0].text().await.unwrap().contains("Full sync"));
+    w.shot("sync-history").await;
+
+    // A user without the privilege gets the guidance, and nothing is connected.
+    let link = start_wizard(&mut w, &env, false).await;
+    let callback = play_browser(&link, "u-3").await;
+    env.launch_again_with(binary, &callback);
+    let guidance = w.text("[data-testid='no-tenant']").await;
+    assert!(guidance.contains("Authorise 3rd Party Full Access"), "{guidance}");
+    w.shot("no-privilege-guidance").await;
+
+    // A forged callback (a link with another state) changes nothing: the login still waits.
+    w.click("try-again").await;
+    let link = w.testid("login-link").await.prop("value").await.unwrap().unwrap();
+    let genuine = play_browser(&link, "u-1").await;
+    let forged = genuine.replace("state=", "state=forged");
+    env.launch_again_with(binary, &forged);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        w.exists("[data-testid='login-waiting']").await,
+        "the wizard still waits for the real answer"
+    );
+    w.shot("forged-callback-ignored").await;
+    w.click("cancel-login").await;
+    w.testid("connection-card").await;
+    let cards = w
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid='connection-card']"))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 1, "still one connection");
+
+    w.client.close().await.unwrap();
+    drop(driver);
+    sandbox.shutdown().await;
+}
