@@ -35,10 +35,6 @@ use sandbox_support::{
 const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
 const CLIENTS: usize = 250;
 
-fn kind_name(kind: RunKind) -> &'static str {
-    kind.as_str()
-}
-
 /// The child: one sync of `HOWNOW_TEST_KIND` from the sandbox at `HOWNOW_TEST_API` into
 /// `HOWNOW_TEST_DB`, printing each progress event, parking at `HOWNOW_TEST_STALL_AT`
 /// (`phase:done`, or `finished:0` for after the run) if given.
@@ -118,7 +114,7 @@ impl ChildSync {
             .env("HOWNOW_TEST_TOKEN", &env.token)
             .env("HOWNOW_TEST_DB", db)
             .env("HOWNOW_TEST_CONNECTION", env.connection_id.to_string())
-            .env("HOWNOW_TEST_KIND", kind_name(kind))
+            .env("HOWNOW_TEST_KIND", kind.as_str())
             .env_remove("HOWNOW_TEST_KILL_AFTER_ROWS")
             .env_remove("HOWNOW_TEST_STALL_AT")
             .stdout(Stdio::piped())
@@ -327,7 +323,7 @@ impl Scenario {
     async fn crash(&mut self, kill: Kill) {
         self.n += 1;
         let db = copy_of(&self.env, &self.copies.path().join(format!("crash-{}", self.n)));
-        let what = format!("{} sync killed at {kill:?}", kind_name(self.kind));
+        let what = format!("{} sync killed at {kill:?}", self.kind.as_str());
         let status = match kill {
             Kill::AfterRows(n) => {
                 let child = ChildSync::spawn(&self.env, &db, self.kind, |c| {

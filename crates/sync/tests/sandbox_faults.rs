@@ -48,10 +48,6 @@ async fn synced_then_edited(options: Options) -> (Env, DirectoryState) {
     (env, state)
 }
 
-fn switches(change: impl FnOnce(&mut Switches)) -> impl FnOnce(&mut Switches) {
-    change
-}
-
 /// The run failed, was recorded with `reason`, and changed nothing.
 fn assert_failed_untouched(env: &Env, before: &DirectoryState, reason: &str) {
     assert_eq!(
@@ -163,10 +159,10 @@ async fn a_burst_of_5xx_is_retried_and_the_sync_completes() {
         .edit_client(&uuid, |d| d.email = Some("after.the.storm@example.com".into()))
         .unwrap();
     env.handle()
-        .update_switches(switches(|s| {
+        .update_switches(|s| {
             s.fail_every = 4;
             s.fail_status = 502;
-        }))
+        })
         .unwrap();
     let report = env.sync(RunKind::Changes).await.unwrap();
     assert!(report.counts.api_calls > 1 + report.counts.refetched + 1);

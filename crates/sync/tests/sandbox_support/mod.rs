@@ -374,18 +374,6 @@ pub fn directory_state(store: &Store, connection_id: i64) -> DirectoryState {
     }
 }
 
-/// Bounded wait for a condition another task or process brings about.
-pub async fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + timeout;
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Equal client lists, or a panic naming the first client that differs and how.
 pub fn assert_same_clients(got: &[(String, String, bool)], want: &[(String, String, bool)], what: &str) {
     let got_ids: Vec<&str> = got.iter().map(|c| c.0.as_str()).collect();
