@@ -361,10 +361,10 @@ impl Scenario {
         let id = self.env.connection_id;
         let state = directory_state(&store, id);
         let is_old = state == self.old;
-        let is_new = state.clients == self.new.clients
-            && state.counts == self.new.counts
-            && state.watermark.is_some()
-            && state.watermark != self.old.watermark;
+        // (The clients tell the states apart; the watermark, a server time in whole seconds, may
+        // not move on a fast machine.)
+        let is_new =
+            state.clients == self.new.clients && state.counts == self.new.counts && state.watermark.is_some();
         assert!(
             is_old || is_new,
             "{what}: the directory is neither the old nor the new state"
