@@ -64,6 +64,9 @@ impl Store {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
+        // A full sync writes a WAL as large as the database; without a limit SQLite keeps the
+        // file at that size for reuse, doubling the data dir. Truncate it back after checkpoints.
+        db.pragma_update(None, "journal_size_limit", 8 * 1024 * 1024)?;
         // 32 MB page cache: a full sync of 15,000 clients touches every index page.
         db.pragma_update(None, "cache_size", -32_768)?;
         db.set_prepared_statement_cache_capacity(64);
