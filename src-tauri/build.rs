@@ -22,12 +22,11 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
-    println!("cargo:rerun-if-changed=../capabilities");
-    println!("cargo:rerun-if-changed=../ui");
-    let attributes = tauri_build::Attributes::new()
-        .config_path("../tauri.conf.json")
-        .capabilities_path_pattern("../capabilities/**/*")
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    // The package is the workspace root: tauri.conf.json, capabilities/ and ui/ are found there.
+    println!("cargo:rerun-if-changed=capabilities");
+    println!("cargo:rerun-if-changed=ui");
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(error) = tauri_build::try_build(attributes) {
         panic!("tauri build step failed: {error:#}");
     }

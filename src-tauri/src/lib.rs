@@ -320,6 +320,6 @@ pub fn run() {
                 }
             }
         })
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(tauri::generate_context!())
         .expect("HowNow Admin could not start");
 }
