@@ -2,8 +2,10 @@
 //!
 //! * `setup`: install the Debian/Ubuntu packages the build and tests need (with `sudo` when not
 //!   root). Other systems get a list of what to install by hand.
-//! * `run [ARGS…]`: set up, then run the product (`hownow demo` until the desktop app lands).
-//! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings` and every test.
+//! * `run [ARGS…]`: set up, then run the desktop app (on the Demo practice unless a Xero client id
+//!   is configured); with arguments, the `hownow` CLI with them (`cargo xtask run demo`).
+//! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings`, every test, and the
+//!   desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
 //! * `bench`: run the benchmarks behind BENCHMARKS.md.
 
 use std::env;
@@ -20,6 +22,15 @@ const PACKAGES: &[&str] = &[
     "dbus",
     "dbus-x11",
     "gnome-keyring",
+    // The desktop app (Tauri 2 on WebKitGTK, with a tray icon).
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    // Its end-to-end test: a virtual display, WebKitGTK's WebDriver, deep-link registration.
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "xdg-utils",
 ];
 
 fn main() -> ExitCode {
@@ -121,6 +132,10 @@ fn setup() -> Result<(), String> {
 
 fn run(args: &[String]) -> Result<(), String> {
     let mut c = cargo();
+    if args.is_empty() {
+        c.args(["run", "--quiet", "--package", "hownow-admin"]);
+        return status(c);
+    }
     c.args([
         "run",
         "--quiet",
@@ -130,11 +145,7 @@ fn run(args: &[String]) -> Result<(), String> {
         "hownow",
         "--",
     ]);
-    if args.is_empty() {
-        c.arg("demo");
-    } else {
-        c.args(args);
-    }
+    c.args(args);
     status(c)
 }
 
@@ -148,7 +159,74 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
     status(tests)?;
-    secret_service_test()
+    secret_service_test()?;
+    desktop_e2e()
+}
+
+/// The tauri-driver version the end-to-end test is written against.
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+fn tauri_driver() -> Option<PathBuf> {
+    let home = env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
+    env::var_os("PATH")
+        .and_then(|p| {
+            env::split_paths(&p)
+                .map(|d| d.join("tauri-driver"))
+                .find(|p| p.exists())
+        })
+        .or(home.filter(|p| p.exists()))
+}
+
+/// The desktop app's end-to-end test (`tests/e2e/`): the built app in a virtual display with its
+/// own D-Bus session, driven through tauri-driver and WebKitWebDriver. Screenshots of each step
+/// land in `artifacts/e2e/`.
+fn desktop_e2e() -> Result<(), String> {
+    let tools = [
+        "/usr/bin/dbus-run-session",
+        "/usr/bin/xvfb-run",
+        "/usr/bin/WebKitWebDriver",
+    ];
+    if !cfg!(target_os = "linux") || !tools.iter().all(|t| Path::new(t).exists()) {
+        eprintln!(
+            "xtask: skipped the desktop end-to-end test (needs Linux, Xvfb, D-Bus and WebKitWebDriver)"
+        );
+        return Ok(());
+    }
+    if tauri_driver().is_none() {
+        let mut install = cargo();
+        install.args([
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_VERSION,
+            "--locked",
+        ]);
+        status(install)?;
+    }
+    // `test = false` keeps these targets out of `--all-targets`: lint them here.
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "-p",
+        "hownow-admin",
+        "--test",
+        "e2e",
+        "--test",
+        "startup",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    status(clippy)?;
+    let mut c = Command::new("dbus-run-session");
+    c.current_dir(root())
+        .args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
+        .arg(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "-p", "hownow-admin", "--test", "e2e"]);
+    if let Some(driver) = tauri_driver() {
+        c.env("TAURI_DRIVER", driver);
+    }
+    status(c)
 }
 
 /// The one credential test that needs a real Secret Service (skipped by plain `cargo test`).
@@ -181,6 +259,23 @@ fn secret_service_test() -> Result<(), String> {
 
 fn bench(args: &[String]) -> Result<(), String> {
     let mut c = cargo();
-    c.args(["bench", "--workspace"]).args(args);
+    // The desktop app has no Criterion benches; its startup is measured below, in a display.
+    c.args(["bench", "--workspace", "--exclude", "hownow-admin"])
+        .args(args);
+    status(c)?;
+    desktop_startup()
+}
+
+/// Startup time and idle memory of the desktop app (release build), for BENCHMARKS.md.
+fn desktop_startup() -> Result<(), String> {
+    if !cfg!(target_os = "linux") || !Path::new("/usr/bin/xvfb-run").exists() {
+        eprintln!("xtask: skipped the desktop startup measurement (needs Linux and Xvfb)");
+        return Ok(());
+    }
+    let mut c = Command::new("dbus-run-session");
+    c.current_dir(root())
+        .args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
+        .arg(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "--release", "-p", "hownow-admin", "--test", "startup"]);
     status(c)
 }
