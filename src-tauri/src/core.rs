@@ -582,14 +582,16 @@ impl AppCore {
         Ok(())
     }
 
-    /// Applies schedule settings to every live connection.
+    /// Applies schedule settings to every live connection. Views and plans are refreshed only
+    /// when something changed (the window calls this at every start with its UTC offset).
     pub async fn update_sync_settings(
         &self,
         change: impl Fn(&mut SyncSettings) + Send + 'static,
     ) -> CommandResult<()> {
         let engine = self.backend().engine.clone();
-        blocking(move || {
+        let changed = blocking(move || {
             let mut store = engine.store()?;
+            let mut changed = false;
             for c in store.connections()? {
                 if c.status == ConnectionStatus::Disconnected {
                     continue;
@@ -598,13 +600,16 @@ impl AppCore {
                 change(&mut settings);
                 if settings != c.settings {
                     store.update_settings(c.id, &settings)?;
+                    changed = true;
                 }
             }
-            Ok(())
+            Ok(changed)
         })
         .await?;
-        self.schedule_changed.notify_one();
-        self.ui.connections_changed();
+        if changed {
+            self.schedule_changed.notify_one();
+            self.ui.connections_changed();
+        }
         Ok(())
     }
 

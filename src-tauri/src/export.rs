@@ -10,13 +10,12 @@ use time::OffsetDateTime;
 
 use crate::error::{CommandError, CommandResult};
 
+/// The same columns, in the same order, as `hownow clients --format csv`, so a file from either
+/// imports the same way.
 const HEADER: [&str; 17] = [
+    "UUID",
     "Client Code",
     "Client Name",
-    "GivenName",
-    "FamilyName",
-    "Email",
-    "Phone",
     "PhoneNumber",
     "WebUrl",
     "Address",
@@ -24,22 +23,32 @@ const HEADER: [&str; 17] = [
     "Region",
     "PostCode",
     "Country",
+    "GivenName",
+    "FamilyName",
+    "Email",
+    "ContactPhone",
     "IsIndividual",
     "IsActive",
     "IsArchived",
-    "XPM UUID",
 ];
 
-fn row(r: &HowNowRecord) -> [String; 17] {
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let yes_no = |b: bool| if b { "Yes" } else { "No" }.to_string();
+fn text(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or_default()
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "Yes"
+    } else {
+        "No"
+    }
+}
+
+fn row(r: &HowNowRecord) -> [&str; 17] {
     [
+        r.uuid.as_str(),
         text(&r.client_code),
         text(&r.name),
-        r.given_name.clone(),
-        r.family_name.clone(),
-        text(&r.email),
-        text(&r.contact_phone),
         text(&r.phone_number),
         text(&r.web_url),
         text(&r.address.lines),
@@ -47,10 +56,13 @@ fn row(r: &HowNowRecord) -> [String; 17] {
         text(&r.address.region),
         text(&r.address.post_code),
         text(&r.address.country),
+        r.given_name.as_str(),
+        r.family_name.as_str(),
+        text(&r.email),
+        text(&r.contact_phone),
         yes_no(r.is_individual),
         yes_no(r.is_active),
         yes_no(r.is_archived),
-        r.uuid.clone(),
     ]
 }
 
@@ -144,9 +156,9 @@ mod tests {
         assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 1);
-        assert_eq!(&rows[0][1], "Smith, \"Jones\" & <Sons> 🎉");
-        assert_eq!(&rows[0][8], "1 Quay St\nLevel 2");
-        assert_eq!(&rows[0][14], "Yes");
+        assert_eq!(&rows[0][2], "Smith, \"Jones\" & <Sons> 🎉");
+        assert_eq!(&rows[0][5], "1 Quay St\nLevel 2");
+        assert_eq!(&rows[0][15], "Yes");
     }
 
     #[test]

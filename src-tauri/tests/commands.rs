@@ -20,6 +20,7 @@ struct RecordingUi {
     progress: Mutex<Vec<ProgressView>>,
     finished: Mutex<Vec<SyncFinished>>,
     notes: Mutex<Vec<String>>,
+    changed: std::sync::atomic::AtomicUsize,
 }
 
 impl Ui for RecordingUi {
@@ -32,7 +33,9 @@ impl Ui for RecordingUi {
     fn sync_finished(&self, finished: &SyncFinished) {
         self.finished.lock().unwrap().push(finished.clone());
     }
-    fn connections_changed(&self) {}
+    fn connections_changed(&self) {
+        self.changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     fn notify(&self, title: &str, body: &str) {
         self.notes.lock().unwrap().push(format!("{title}: {body}"));
     }
@@ -609,4 +612,18 @@ fn a_dead_sign_in_asks_for_reauthorisation_and_failures_are_notified() {
     );
     assert_eq!(list[0]["status"], "connected");
     assert_eq!(list[0]["id"], id);
+}
+
+#[test]
+fn the_window_start_up_call_changes_nothing_twice() {
+    // The window asks for app_info at every start and whenever connections change: that call must
+    // not itself announce a change, or the two would chase each other.
+    let h = Harness::new();
+    h.connect();
+    let changes = || h.ui.changed.load(std::sync::atomic::Ordering::SeqCst);
+    h.ok("app_info", json!({"utcOffsetMinutes": 600}));
+    let after_first = changes();
+    h.ok("app_info", json!({"utcOffsetMinutes": 600}));
+    h.ok("app_info", json!({}));
+    assert_eq!(changes(), after_first, "unchanged settings announce nothing");
 }

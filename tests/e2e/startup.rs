@@ -25,8 +25,18 @@ fn millis(line: &str) -> Option<u64> {
         .ok()
 }
 
-/// Resident memory (KiB) of `pid` and of every process below it.
-fn rss_tree(pid: u32) -> (u64, u64) {
+/// A `Key:  123 kB` line of a /proc file, in KiB.
+fn proc_kib(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(key)).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Memory (KiB) of `pid` and of every process below it: resident (RSS, shared libraries counted
+/// in full in each process) and proportional (PSS, shared pages split between their users).
+fn memory_tree(pid: u32) -> [u64; 4] {
     let mut parents = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -40,24 +50,20 @@ fn rss_tree(pid: u32) -> (u64, u64) {
         let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
         parents.push((child, ppid));
     }
-    let rss = |p: u32| -> u64 {
-        std::fs::read_to_string(format!("/proc/{p}/status"))
-            .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
-            .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-            .unwrap_or(0)
-    };
-    let mut below = 0;
+    let rss = |p: u32| proc_kib(&format!("/proc/{p}/status"), "VmRSS:");
+    let pss = |p: u32| proc_kib(&format!("/proc/{p}/smaps_rollup"), "Pss:");
+    let (mut below_rss, mut below_pss) = (0, 0);
     let mut frontier = vec![pid];
     while let Some(p) = frontier.pop() {
         for &(child, parent) in &parents {
             if parent == p {
-                below += rss(child);
+                below_rss += rss(child);
+                below_pss += pss(child);
                 frontier.push(child);
             }
         }
     }
-    (rss(pid), below)
+    [rss(pid), below_rss, pss(pid), below_pss]
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
@@ -70,8 +76,8 @@ fn main() {
         std::env::var_os("DISPLAY").is_some(),
         "needs a display: run under `dbus-run-session -- xvfb-run -a`"
     );
-    let (mut shown, mut ready, mut app_rss, mut webkit_rss) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut shown, mut ready) = (Vec::new(), Vec::new());
+    let mut memory: [Vec<u64>; 4] = Default::default();
     for launch in 1..=LAUNCHES {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(APP)
@@ -107,20 +113,23 @@ fn main() {
             }
         }
         std::thread::sleep(IDLE);
-        let (own, below) = rss_tree(pid);
+        let m = memory_tree(pid);
         unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
         let _ = child.wait();
         eprintln!(
-            "launch {launch}: window shown {} ms, ready {} ms, idle RSS app {} MiB + WebKit {} MiB",
+            "launch {launch}: window shown {} ms, ready {} ms, idle RSS app {} + WebKit {} MiB, PSS app {} + WebKit {} MiB",
             s.unwrap_or(0),
             r.unwrap_or(0),
-            own / 1024,
-            below / 1024
+            m[0] / 1024,
+            m[1] / 1024,
+            m[2] / 1024,
+            m[3] / 1024
         );
         shown.push(s.unwrap_or(0));
         ready.push(r.unwrap_or(0));
-        app_rss.push(own);
-        webkit_rss.push(below);
+        for (all, one) in memory.iter_mut().zip(m) {
+            all.push(one);
+        }
     }
     println!("| figure (median of {LAUNCHES} launches) | value |");
     println!("|---|---|");
@@ -129,9 +138,9 @@ fn main() {
         "| window ready (page loaded, first data request) | {} ms |",
         median(ready)
     );
-    println!("| idle RSS, app process | {} MiB |", median(app_rss) / 1024);
+    let [app_rss, webkit_rss, app_pss, webkit_pss] = memory.map(|v| median(v) / 1024);
+    println!("| idle memory, app process: RSS / PSS | {app_rss} / {app_pss} MiB |");
     println!(
-        "| idle RSS, WebKit web and network processes | {} MiB |",
-        median(webkit_rss) / 1024
+        "| idle memory, WebKit web and network processes: RSS / PSS | {webkit_rss} / {webkit_pss} MiB |"
     );
 }

@@ -125,6 +125,8 @@ function watchSyncs() {
       toast(`${what} finished${where}: ${countsSummary(run.counts)}.`, 'ok');
     }
   });
+  // The greeting names whoever authorised the first connection: refresh it when they change.
+  events.onConnectionsChanged(() => refreshAppInfo());
   events.onNavigate(({ route }) => {
     if (typeof route === 'string' && ROUTES[route.split('?')[0]]) navigate(route);
   });

@@ -7,6 +7,7 @@
 //! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings`, every test, and the
 //!   desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
 //! * `bench`: run the benchmarks behind BENCHMARKS.md.
+//! * `bundle`: build the desktop app's `.deb` with the Tauri CLI (installed when missing).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -44,12 +45,13 @@ fn main() -> ExitCode {
         "run" => setup().and_then(|_| run(&rest)),
         "test" => setup().and_then(|_| test(&rest)),
         "bench" => bench(&rest),
+        "bundle" => setup().and_then(|_| bundle()),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|run|test|bench> [args…]");
+            println!("usage: cargo xtask <setup|run|test|bench|bundle> [args…]");
             Ok(())
         }
         other => Err(format!(
-            "unknown xtask command `{other}` (try: setup, run, test, bench)"
+            "unknown xtask command `{other}` (try: setup, run, test, bench, bundle)"
         )),
     };
     match result {
@@ -277,5 +279,24 @@ fn desktop_startup() -> Result<(), String> {
         .args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
         .arg(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["test", "--release", "-p", "hownow-admin", "--test", "startup"]);
+    status(c)
+}
+
+/// Builds the desktop app's Debian package (`target/release/bundle/deb/`). Its desktop entry
+/// passes the deep link to the app (`%u`, src-tauri/linux/hownow-admin.desktop).
+fn bundle() -> Result<(), String> {
+    let installed = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["tauri", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !installed {
+        let mut install = cargo();
+        install.args(["install", "tauri-cli", "--version", "^2", "--locked"]);
+        status(install)?;
+    }
+    // The app is not a default member: name its package for the CLI's `cargo build`.
+    let mut c = cargo();
+    c.args(["tauri", "build", "--bundles", "deb", "--", "-p", "hownow-admin"]);
     status(c)
 }
