@@ -151,10 +151,12 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     w.testid("refresh-changes").await;
     w.shot("refresh-menu").await;
     w.click("refresh-changes").await;
-    w.wait_text("[data-testid='last-sync-counts']", "the changes sync", |t| {
-        t.contains("1 updated")
-    })
-    .await;
+    w.wait_last_run("Changes since last sync").await;
+    let counts = w.text("[data-testid='last-sync-counts']").await;
+    assert!(
+        counts.contains("1 updated"),
+        "the edit came with the changes: {counts}"
+    );
     w.shot("after-changes-since-last-sync").await;
     w.go("/admin/clients").await;
     w.testid("client-search")
@@ -180,10 +182,7 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     assert!(estimate.contains("API calls"), "{estimate}");
     w.shot("resync-all-estimate").await;
     w.click("full-sync-dialog-confirm").await;
-    w.wait_text("[data-testid='last-sync-kind']", "the full sync", |t| {
-        t == "Full sync"
-    })
-    .await;
+    w.wait_last_run("Full sync").await;
     w.go("/admin/history").await;
     w.testid("history-chart").await;
     let rows = w

@@ -271,10 +271,7 @@ impl Window {
     pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + STEP;
         loop {
-            let found = match self.client.find(Locator::Css(css)).await {
-                Ok(e) => e.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
+            let found = self.text_or_empty(css).await;
             if ok(&found) {
                 return found;
             }
@@ -283,6 +280,32 @@ impl Window {
                 "timed out waiting for {what} (`{css}` shows {found:?})"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the connection card's last sync is a finished run of `kind` (its label) that
+    /// succeeded: a card drawn while the run was still going would show its partial counts.
+    pub async fn wait_last_run(&self, kind: &str) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let kind_shown = self.text_or_empty("[data-testid='last-sync-kind']").await;
+            let outcome = self.text_or_empty("[data-testid='last-sync-outcome']").await;
+            if kind_shown == kind && outcome == "Succeeded" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for a finished {kind:?} run (the card shows {kind_shown:?}, {outcome:?}; counts {:?})",
+                self.text_or_empty("[data-testid='last-sync-counts']").await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text_or_empty(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
         }
     }
 

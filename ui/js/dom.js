@@ -67,3 +67,32 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/**
+ * Wraps an async `fn` so that calls never overlap and none is lost: a call made while one runs
+ * makes exactly one more run after it (however many calls came in meanwhile). A page reloading on
+ * "sync finished" must not drop that reload because an earlier one was still fetching the
+ * running state.
+ */
+export function coalesced(fn) {
+  let running = null;
+  let again = false;
+  const loop = async () => {
+    try {
+      do {
+        again = false;
+        await fn();
+      } while (again);
+    } finally {
+      running = null;
+    }
+  };
+  return () => {
+    if (running) {
+      again = true;
+    } else {
+      running = loop();
+    }
+    return running;
+  };
+}

@@ -4,9 +4,10 @@
 //!   root). Other systems get a list of what to install by hand.
 //! * `run [ARGS…]`: set up, then run the desktop app (on the Demo practice unless a Xero client id
 //!   is configured); with arguments, the `hownow` CLI with them (`cargo xtask run demo`).
-//! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings`, every test, and the
-//!   Secret Service test in a private D-Bus session.
-//! * `e2e`: the desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
+//! * `test`: set up, then `cargo fmt --check`, `cargo clippy -D warnings`, every test, the UI's
+//!   unit tests (Node), the Secret Service test in a private D-Bus session, and the desktop app's
+//!   end-to-end test.
+//! * `e2e`: only the desktop app's end-to-end test in its real window (Xvfb, D-Bus, tauri-driver).
 //! * `bench`: run the benchmarks behind BENCHMARKS.md.
 //! * `bundle`: build the desktop app's `.deb` with the Tauri CLI (installed when missing).
 
@@ -33,6 +34,9 @@ const PACKAGES: &[&str] = &[
     "xauth",
     "webkit2gtk-driver",
     "xdg-utils",
+    "desktop-file-utils",
+    // The UI's unit tests run on Node's built-in test runner (no npm packages).
+    "nodejs",
 ];
 
 fn main() -> ExitCode {
@@ -46,8 +50,6 @@ fn main() -> ExitCode {
         "run" => setup().and_then(|_| run(&rest)),
         "test" => setup().and_then(|_| test(&rest)),
         "bench" => bench(&rest),
-        // Not part of `test` yet: it failed once on a clean clone (a changes-sync wait timed
-        // out) and is being made reliable; see issue 5.
         "e2e" => setup().and_then(|_| desktop_e2e()),
         "bundle" => setup().and_then(|_| bundle()),
         "help" | "--help" | "-h" => {
@@ -165,7 +167,16 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut tests = cargo();
     tests.args(["test", "--workspace"]).args(extra);
     status(tests)?;
-    secret_service_test()
+    ui_tests()?;
+    secret_service_test()?;
+    desktop_e2e()
+}
+
+/// The UI's DOM-free modules, under Node's built-in test runner.
+fn ui_tests() -> Result<(), String> {
+    let mut c = Command::new("node");
+    c.current_dir(root()).args(["--test", "ui/tests/"]);
+    status(c)
 }
 
 /// The tauri-driver version the end-to-end test is written against.

@@ -1,4 +1,4 @@
-import { h, clear, uid } from '../dom.js';
+import { h, clear, coalesced, uid } from '../dom.js';
 import { chip, statusChip } from '../components/chip.js';
 import { menuButton } from '../components/menu.js';
 import { ask } from '../components/dialog.js';
@@ -120,7 +120,7 @@ function lastSyncLine(run) {
     ' · ',
     h('span', { 'data-testid': 'last-sync-kind' }, KIND_LABEL[run.kind] ?? run.kind),
     ' ',
-    chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, tone),
+    chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, tone, { 'data-testid': 'last-sync-outcome' }),
     h('span', { class: 'muted block', 'data-testid': 'last-sync-counts' }, `${count(run.counts?.fetched)} fetched; ${countsSummary(run.counts)}`),
   ];
 }
@@ -280,10 +280,8 @@ export async function mount(root, ctx) {
   root.append(header, listSlot, helpSlot);
 
   let cards = new Map();
-  let loading = false;
-  async function reload() {
-    if (loading) return;
-    loading = true;
+  // Coalesced: a "sync finished" arriving while the running state is being fetched still redraws.
+  const reload = coalesced(async () => {
     try {
       const [list, settings] = await Promise.all([ctx.api.connections(), ctx.api.settings().catch(() => null)]);
       if (!ctx.isCurrent()) return;
@@ -307,10 +305,8 @@ export async function mount(root, ctx) {
       clear(helpSlot).append(helpSection(settings));
     } catch (e) {
       clear(listSlot).append(h('div', { class: 'banner banner-danger', role: 'alert' }, e.message));
-    } finally {
-      loading = false;
     }
-  }
+  });
   await reload();
   // From the tray's "Re-sync ALL client data": show the estimate and ask here.
   if (ctx.query.get('confirm') === 'full') {

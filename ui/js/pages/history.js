@@ -1,4 +1,4 @@
-import { h, clear } from '../dom.js';
+import { h, clear, coalesced } from '../dom.js';
 import { chip } from '../components/chip.js';
 import { historyChart, chartLegend } from '../components/chart.js';
 import { connectionSelect, noConnection, pickConnection } from '../components/picker.js';
@@ -62,7 +62,8 @@ export async function mount(root, ctx) {
     body,
   );
 
-  async function load() {
+  // Coalesced: runs finishing close together cannot leave an older history drawn last.
+  const load = coalesced(async () => {
     try {
       const runs = await ctx.api.history(connection.id, 100);
       if (!ctx.isCurrent()) return;
@@ -98,7 +99,7 @@ export async function mount(root, ctx) {
     } catch (e) {
       clear(body).append(h('div', { class: 'banner banner-danger', role: 'alert' }, e.message));
     }
-  }
+  });
   await load();
   return ctx.events.onSyncFinished((e) => {
     if (e.connectionId === connection.id) load();
