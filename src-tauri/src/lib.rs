@@ -9,7 +9,7 @@ mod desktop_settings;
 mod error;
 mod export;
 mod progress;
-mod scheduler;
+pub mod scheduler;
 pub mod tray;
 mod tray_menu;
 pub mod views;

@@ -26,8 +26,9 @@ pub async fn run(core: Arc<AppCore>) {
     }
 }
 
-/// Starts what is due now; returns how long until the next plan is due.
-async fn tick(core: &Arc<AppCore>) -> Duration {
+/// One pass of the loop: starts what is due now (at most one run per connection); returns how
+/// long until the next plan is due. Public so tests can step the scheduler without waiting.
+pub async fn tick(core: &Arc<AppCore>) -> Duration {
     let overviews = match core.overviews().await {
         Ok(o) => o,
         Err(e) => {

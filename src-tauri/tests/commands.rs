@@ -1,6 +1,7 @@
 //! The window's commands over Tauri's mock runtime (no display): their contracts and errors,
 //! against the in-process Demo practice, with the test playing the browser and the OS (it hands
-//! the deep link to the app as the deep-link handler does).
+//! the deep link to the app as the deep-link handler does). Last, the background scheduler,
+//! stepped one pass at a time with the directory's clock moved back.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -157,6 +158,42 @@ impl Harness {
             .run
             .clone()
             .unwrap()
+    }
+
+    /// Moves every time the schedule reads back by `hours`, as if the app had been closed (or
+    /// the computer asleep) that long since the last sync.
+    fn time_passes(&self, hours: i64) {
+        let db = rusqlite::Connection::open(self.core.backend().engine.database_path()).unwrap();
+        db.busy_timeout(Duration::from_secs(10)).unwrap();
+        let shift = format!("-{hours} hours");
+        for (table, column) in [
+            ("sync_runs", "started_at"),
+            ("sync_runs", "ended_at"),
+            ("connections", "created_at"),
+            ("connections", "token_refreshed_at"),
+        ] {
+            db.execute(
+                &format!(
+                    "UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%fZ', {column}, ?1) \
+                     WHERE {column} IS NOT NULL"
+                ),
+                [&shift],
+            )
+            .unwrap();
+        }
+    }
+
+    /// One pass of the background scheduler; returns how long it would sleep.
+    fn scheduler_pass(&self) -> Duration {
+        tauri::async_runtime::block_on(hownow_admin::scheduler::tick(&self.core))
+    }
+
+    fn save_schedule(&self, interval_hours: u32, daily_full: bool, daily_full_hour: u8) {
+        let mut settings = self.ok("settings_get", json!({}));
+        settings["intervalHours"] = json!(interval_hours);
+        settings["dailyFullEnabled"] = json!(daily_full);
+        settings["dailyFullHour"] = json!(daily_full_hour);
+        self.ok("settings_save", json!({ "settings": settings }));
     }
 
     fn finished_runs(&self) -> usize {
@@ -318,15 +355,11 @@ fn the_wizard_connects_syncs_and_the_directory_answers() {
 fn refresh_runs_once_at_a_time_and_unknown_connections_are_refused() {
     let h = Harness::new();
     let id = h.connect()["id"].as_i64().unwrap();
-    // Slow responses keep the first run going while the second request arrives.
-    h.practice()
-        .update_switches(|s| s.throttle_bytes_per_sec = Some(100_000))
-        .unwrap();
+    // XPM taking its time keeps the first run going while the second request arrives.
+    h.practice().update_switches(|s| s.latency_ms = 1_000).unwrap();
     h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
     let busy = h.err("sync_start", json!({"connectionId": id, "kind": "full"}));
-    h.practice()
-        .update_switches(|s| s.throttle_bytes_per_sec = None)
-        .unwrap();
+    h.practice().update_switches(|s| s.latency_ms = 0).unwrap();
     assert_eq!(busy["kind"], "busy", "{busy}");
     h.wait_for("the changes sync", || h.finished_runs() == 2);
     let last = h.ui.finished.lock().unwrap().last().unwrap().clone();
@@ -626,4 +659,86 @@ fn the_window_start_up_call_changes_nothing_twice() {
     h.ok("app_info", json!({"utcOffsetMinutes": 600}));
     h.ok("app_info", json!({}));
     assert_eq!(changes(), after_first, "unchanged settings announce nothing");
+}
+
+#[test]
+fn the_scheduler_runs_changes_when_due_and_catches_up_once_after_downtime() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    h.ok("app_info", json!({"utcOffsetMinutes": 0}));
+    h.save_schedule(6, false, 2);
+
+    // Right after the initial sync nothing is due; the loop re-plans within a minute (timers do
+    // not run while the computer sleeps).
+    let wait = h.scheduler_pass();
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(h.finished_runs(), 1, "nothing started");
+
+    // The app was closed for 20 hours: three slots were missed, one catch-up run is due.
+    h.time_passes(20);
+    h.scheduler_pass();
+    h.wait_for("the scheduled changes sync", || h.finished_runs() == 2);
+    let run = h.last_run();
+    assert_eq!(
+        (run.kind, run.trigger, run.outcome),
+        ("changes", "schedule", "ok")
+    );
+    // The token was last refreshed "20 hours ago" too: the next pass refreshes it (the idle
+    // refresh that keeps Xero's 60-day refresh token alive) and starts nothing.
+    h.scheduler_pass();
+    let engine = h.core.backend().engine.clone();
+    let refreshed = engine
+        .store()
+        .unwrap()
+        .connection(id)
+        .unwrap()
+        .token_refreshed_at
+        .unwrap();
+    assert!(
+        time::OffsetDateTime::now_utc() - refreshed < time::Duration::minutes(5),
+        "the idle token refresh ran: {refreshed}"
+    );
+    h.scheduler_pass();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(h.finished_runs(), 2, "caught up once, not once per missed slot");
+    let plan = tauri::async_runtime::block_on(h.core.plan(id)).unwrap();
+    assert_eq!(plan.due_now, None);
+    assert_eq!(
+        plan.next_changes_at.map(|at| at - run.started_at),
+        Some(time::Duration::hours(6)),
+        "the next changes sync is six hours after this one"
+    );
+}
+
+#[test]
+fn the_scheduler_prefers_the_daily_full_sync_and_leaves_paused_connections_alone() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    h.ok("app_info", json!({"utcOffsetMinutes": 0}));
+    // The daily full sync's hour passed an hour ago: a day later both a changes sync and the
+    // daily full sync are due, and the full one (which brings everything) runs.
+    let hour_ago = (time::OffsetDateTime::now_utc().hour() + 23) % 24;
+    h.save_schedule(6, true, hour_ago);
+    h.time_passes(25);
+    h.scheduler_pass();
+    h.wait_for("the daily full sync", || h.finished_runs() == 2);
+    let run = h.last_run();
+    assert_eq!((run.kind, run.trigger, run.outcome), ("full", "daily_full", "ok"));
+
+    // A connection waiting for reauthorisation is not synced however late it is.
+    let db = rusqlite::Connection::open(h.core.backend().engine.database_path()).unwrap();
+    db.execute(
+        "UPDATE connections SET status = 'needs_reauth' WHERE id = ?1",
+        [id],
+    )
+    .unwrap();
+    h.time_passes(25);
+    h.scheduler_pass();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(h.finished_runs(), 2, "paused: nothing ran");
+    assert!(!h.core.is_running(id));
 }

@@ -269,6 +269,36 @@ async fn the_throttle_paces_response_bodies() {
 }
 
 #[tokio::test]
+async fn latency_holds_each_answer_back_and_is_bounded() {
+    let env = start().await;
+    env.admin_ok(Method::POST, "/switches", Some(json!({"latency_ms": 400})))
+        .await;
+    let started = Instant::now();
+    let response = env.get("clientgroup.api/list").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let (status, body) = env
+        .admin(Method::POST, "/switches", Some(json!({"latency_ms": 3_600_000})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("latency_ms"), "{body}");
+    env.admin_ok(Method::POST, "/switches", Some(json!({"latency_ms": 0})))
+        .await;
+    let started = Instant::now();
+    env.get("clientgroup.api/list").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn list_paging_is_honoured_unless_the_practice_ignores_it() {
     let env = start().await;
     let data = env.sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();

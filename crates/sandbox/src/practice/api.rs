@@ -91,6 +91,9 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
             remaining,
         } => return too_many_requests(problem.as_header(), retry_after, remaining),
     };
+    if switches.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(switches.latency_ms)).await;
+    }
     if practice.take_failure() {
         return with_budget_headers(injected_failure(switches.fail_status), remaining);
     }

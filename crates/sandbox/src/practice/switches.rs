@@ -12,6 +12,8 @@ pub const XERO_DAY_LIMIT: u32 = 5_000;
 pub const XERO_APP_MINUTE_LIMIT: u32 = 10_000;
 /// The length of Xero's rolling "minute", in seconds.
 pub const XERO_MINUTE_WINDOW_SECS: u64 = 60;
+/// Longest `latency_ms` accepted: more would only look like a hung server.
+pub const MAX_LATENCY_MS: u64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +35,9 @@ pub struct Switches {
     pub fail_every: u32,
     /// The status of injected failures (500–599).
     pub fail_status: u16,
+    /// Milliseconds XPM "thinks" before answering each call (0: at once). Keeps a run going for
+    /// a known time whatever the response sizes, e.g. to ask for a second sync meanwhile.
+    pub latency_ms: u64,
     /// Response bodies are sent at most this many bytes per second.
     pub throttle_bytes_per_sec: Option<u64>,
     /// Response bodies end after this many bytes, mid-document.
@@ -54,6 +59,7 @@ impl Default for Switches {
             fail_next: 0,
             fail_every: 0,
             fail_status: 503,
+            latency_ms: 0,
             throttle_bytes_per_sec: None,
             truncate_after_bytes: None,
             malformed_xml: false,
@@ -78,6 +84,12 @@ impl Switches {
         }
         if self.rate_limit_window_secs == 0 {
             return Err("rate_limit_window_secs must be at least 1".into());
+        }
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(format!(
+                "latency_ms must be at most {MAX_LATENCY_MS}, not {}",
+                self.latency_ms
+            ));
         }
         if self.throttle_bytes_per_sec == Some(0) {
             return Err("throttle_bytes_per_sec must be at least 1 (or null for no throttle)".into());
