@@ -151,6 +151,16 @@ impl<E: TokenEndpoint> TokenManager<E> {
         *self.slot(connection_id).lock().await = None;
     }
 
+    /// Drops the cached access token if it is still `token`: requests that were refused together
+    /// cause one refresh, not one each.
+    pub async fn forget_if(&self, connection_id: i64, token: &Secret) {
+        let slot = self.slot(connection_id);
+        let mut cached = slot.lock().await;
+        if cached.as_ref().is_some_and(|c| &c.access_token == token) {
+            *cached = None;
+        }
+    }
+
     /// An [`AccessTokenSource`] for `hownow_xpm::XeroApi::practice`.
     pub fn source_for(self: &Arc<Self>, connection_id: i64) -> Arc<dyn AccessTokenSource>
     where
@@ -264,6 +274,13 @@ impl<E: TokenEndpoint + 'static> AccessTokenSource for ConnectionTokens<E> {
                     SyncError::Xpm(e) => e,
                     other => XpmError::Config(other.to_string()),
                 })
+        })
+    }
+
+    fn token_rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            self.manager.forget_if(self.connection_id, token).await;
+            true
         })
     }
 }

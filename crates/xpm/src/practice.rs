@@ -232,40 +232,56 @@ impl PracticeClient {
         attempt: u32,
     ) -> Result<(reqwest::Response, ResponseMeta, Permit), XpmError> {
         let config = self.config();
-        let permit = self.inner.limiter.acquire().await;
-        // Asked after the limiter wait, so a request that queued for long still gets a fresh token.
-        let token = self.inner.tokens.access_token().await?;
-        let path = url.path().to_string();
-        let request = self
-            .inner
-            .api
-            .inner
-            .http
-            .get(url)
-            .bearer_auth(token.expose())
-            .header(TENANT_HEADER, &self.inner.tenant_id)
-            .header(ACCEPT, "application/xml");
-        let response = http::send(request, config.http.response_timeout, &path).await?;
-        let meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
-        tracing::debug!(path = %path, status = meta.status, attempt, min_left = ?meta.min_limit_remaining, day_left = ?meta.day_limit_remaining, "XPM response");
-        self.inner.limiter.observe(meta.min_limit_remaining);
-        match http::check_status(response, config.http.idle_timeout).await {
-            Ok(response) => Ok((response, meta, permit)),
-            Err(error) => {
-                match &error {
-                    XpmError::RateLimited { kind, retry_after } if *kind != RateLimitKind::Day => {
-                        // Hold back the tenant's other requests too: they would only collect
-                        // more 429s, each counting against the day's budget.
-                        let pause = retry_after
-                            .unwrap_or(config.rate_limits.window)
-                            .min(config.retry.max_rate_limit_wait);
-                        self.inner.limiter.pause_for(pause);
+        let mut renewed = false;
+        loop {
+            let permit = self.inner.limiter.acquire().await;
+            // Asked after the limiter wait, so a request that queued for long still gets a fresh
+            // token.
+            let token = self.inner.tokens.access_token().await?;
+            let path = url.path().to_string();
+            let request = self
+                .inner
+                .api
+                .inner
+                .http
+                .get(url.clone())
+                .bearer_auth(token.expose())
+                .header(TENANT_HEADER, &self.inner.tenant_id)
+                .header(ACCEPT, "application/xml");
+            let response = http::send(request, config.http.response_timeout, &path).await?;
+            let meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
+            tracing::debug!(path = %path, status = meta.status, attempt, min_left = ?meta.min_limit_remaining, day_left = ?meta.day_limit_remaining, "XPM response");
+            self.inner.limiter.observe(meta.min_limit_remaining);
+            match http::check_status(response, config.http.idle_timeout).await {
+                Ok(response) => return Ok((response, meta, permit)),
+                // The token died before its time; the refresh token may well be good. Renew once:
+                // a second refusal means the sign-in itself is gone.
+                Err(XpmError::NeedsReauth { reason }) if !renewed && reason.starts_with("TokenExpired") => {
+                    drop(permit);
+                    if !self.inner.tokens.token_rejected(&token).await {
+                        return Err(XpmError::NeedsReauth { reason });
                     }
-                    _ => {}
+                    tracing::info!(path = %path, "Xero refused the access token as expired; renewing it once");
+                    renewed = true;
                 }
-                Err(error)
+                Err(error) => return Err(self.after_error(error)),
             }
         }
+    }
+
+    /// Holds back the tenant's other requests after a minute (not day) rate limit: they would
+    /// only collect more 429s, each counting against the day's budget.
+    fn after_error(&self, error: XpmError) -> XpmError {
+        if let XpmError::RateLimited { kind, retry_after } = &error {
+            if *kind != RateLimitKind::Day {
+                let config = self.config();
+                let pause = retry_after
+                    .unwrap_or(config.rate_limits.window)
+                    .min(config.retry.max_rate_limit_wait);
+                self.inner.limiter.pause_for(pause);
+            }
+        }
+        error
     }
 
     /// Downloads and decodes a whole (small) response; a failure anywhere in it retries the

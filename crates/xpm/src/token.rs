@@ -18,6 +18,15 @@ use crate::{Secret, XpmError};
 /// closure implements it too.
 pub trait AccessTokenSource: Send + Sync {
     fn access_token(&self) -> BoxFuture<'_, Result<Secret, XpmError>>;
+
+    /// Xero refused `token` as expired before its time (revoked, or the clocks disagree).
+    /// Returns whether asking [`access_token`](Self::access_token) again may give another token,
+    /// in which case the client retries the request once. A source that can renew drops `token`
+    /// here so that the next call refreshes; the default cannot, and the refusal stands.
+    fn token_rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, bool> {
+        let _ = token;
+        Box::pin(async { false })
+    }
 }
 
 /// A fixed token: for tests, one-off CLI calls and the wizard's first requests right after login.

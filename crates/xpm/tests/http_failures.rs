@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use client_support::*;
 use hownow_xpm::{RateLimitKind, XpmError};
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const GROUPS: &str = "/practicemanager/3.1/clientgroup.api/list";
@@ -58,6 +58,81 @@ async fn unauthorized_needs_reauthorisation_with_the_problem_detail() {
     }
     assert!(!err.to_string().contains(TOKEN));
     assert_eq!(requests(&server).await, 1, "not retried");
+}
+
+/// A token source that renews: hands out `tokens` in turn, moving on when one is rejected.
+struct Renewing {
+    tokens: Vec<&'static str>,
+    current: Mutex<usize>,
+    rejected: Mutex<Vec<String>>,
+}
+
+impl hownow_xpm::AccessTokenSource for Renewing {
+    fn access_token(&self) -> futures_util::future::BoxFuture<'_, Result<hownow_xpm::Secret, XpmError>> {
+        let token = self.tokens[*self.current.lock().unwrap()];
+        Box::pin(async move { Ok(hownow_xpm::Secret::new(token)) })
+    }
+
+    fn token_rejected<'a>(
+        &'a self,
+        token: &'a hownow_xpm::Secret,
+    ) -> futures_util::future::BoxFuture<'a, bool> {
+        self.rejected.lock().unwrap().push(token.expose().to_string());
+        let mut current = self.current.lock().unwrap();
+        *current = (*current + 1).min(self.tokens.len() - 1);
+        Box::pin(async { true })
+    }
+}
+
+/// A client of `server` whose tokens come from a [`Renewing`] source over `tokens`.
+fn renewing(server: &MockServer, tokens: &[&'static str]) -> (Arc<Renewing>, hownow_xpm::PracticeClient) {
+    let source = Arc::new(Renewing {
+        tokens: tokens.to_vec(),
+        current: Mutex::new(0),
+        rejected: Mutex::new(Vec::new()),
+    });
+    let practice = hownow_xpm::XeroApi::new(api_config(&server.uri()))
+        .unwrap()
+        .practice(TENANT, source.clone());
+    (source, practice)
+}
+
+fn expired() -> ResponseTemplate {
+    ResponseTemplate::new(401).set_body_json(json!({
+        "Title": "Unauthorized", "Status": 401, "Detail": "TokenExpired: token expired at 01/02/2024 10:00:00"
+    }))
+}
+
+#[tokio::test]
+async fn an_access_token_refused_as_expired_is_renewed_once_and_the_request_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path(GROUPS))
+        .and(header("authorization", "Bearer early-dead"))
+        .respond_with(expired())
+        .mount(&server)
+        .await;
+    Mock::given(path(GROUPS))
+        .and(header("authorization", "Bearer fresh"))
+        .respond_with(xml(GROUPS_OK))
+        .mount(&server)
+        .await;
+    let (source, practice) = renewing(&server, &["early-dead", "fresh"]);
+    let groups = practice.groups().await.unwrap();
+    assert_eq!(groups.value.len(), 1);
+    assert_eq!(*source.rejected.lock().unwrap(), ["early-dead"]);
+    assert_eq!(requests(&server).await, 2);
+
+    // A renewed token refused again: the sign-in itself is gone, and no third try is made.
+    let server = MockServer::start().await;
+    Mock::given(path(GROUPS))
+        .respond_with(expired())
+        .mount(&server)
+        .await;
+    let (source, practice) = renewing(&server, &["early-dead", "also-dead"]);
+    let err = practice.groups().await.unwrap_err();
+    assert!(matches!(err, XpmError::NeedsReauth { .. }), "{err:?}");
+    assert_eq!(requests(&server).await, 2, "one renewal, not a loop");
+    assert_eq!(*source.rejected.lock().unwrap(), ["early-dead"]);
 }
 
 #[tokio::test]

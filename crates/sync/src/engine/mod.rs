@@ -441,7 +441,9 @@ impl Engine {
             .api
             .practice(connection.tenant_id.clone(), rt.tokens.source_for(connection_id));
         let mut store = self.store()?;
-        let first = run_sync(
+        // An access token that dies early is renewed by the source, request by request
+        // (`AccessTokenSource::token_rejected`): the run goes on without a failed attempt.
+        let result = run_sync(
             &mut store,
             &source,
             &self.lock_dir,
@@ -450,28 +452,6 @@ impl Engine {
             progress,
         )
         .await;
-        let result = match first {
-            // The cached access token died before its time (Xero revoked it, or clocks
-            // disagree): the refresh token may still be good, so refresh and try once more.
-            Err(SyncError::Xpm(XpmError::NeedsReauth { reason })) if reason.starts_with("TokenExpired") => {
-                tracing::info!(
-                    connection = connection_id,
-                    "the access token expired early; refreshing and retrying"
-                );
-                rt.tokens.forget(connection_id).await;
-                store.set_status(connection_id, ConnectionStatus::Connected, None)?;
-                run_sync(
-                    &mut store,
-                    &source,
-                    &self.lock_dir,
-                    connection_id,
-                    request,
-                    progress,
-                )
-                .await
-            }
-            other => other,
-        };
         // One error for "log in again", whichever layer noticed.
         result.map_err(|e| match e {
             SyncError::Xpm(XpmError::NeedsReauth { reason }) => SyncError::NeedsReauth {
