@@ -24,7 +24,17 @@ async fn full_sync_into_an_empty_directory_equals_the_source() {
     let report = fx.sync(&source, RunKind::Full).await.unwrap();
     assert_eq!(report.kind, RunKind::Full);
     assert_eq!(report.counts.fetched, 120);
-    assert_eq!(report.counts.added, 120);
+    let deleted = source
+        .clients()
+        .iter()
+        .filter(|c| c.is_deleted == Some(true))
+        .count() as u64;
+    assert!(deleted > 0, "the practice lists some deleted clients");
+    // Already deleted when first seen: stored as tombstones, not counted as added.
+    assert_eq!(
+        (report.counts.added, report.counts.unchanged),
+        (120 - deleted, deleted)
+    );
     assert_eq!(report.counts.client_rows_written, 120);
     assert_eq!(
         report.counts.api_calls, 1,

@@ -253,18 +253,25 @@ impl Applier {
                     deleted.then(|| self.now.clone()),
                 )?;
                 self.write_children(db, &uuid, &client, &contact_order, false)?;
-                self.change(
-                    db,
-                    RecordKind::Client,
-                    &uuid,
-                    ChangeKind::Added,
-                    None,
-                    None,
-                    client.name.clone(),
-                )?;
-                self.counts.added += 1;
-                self.changed_clients.insert(uuid.clone());
-                Applied::Added
+                if deleted {
+                    // Known from now on (as a tombstone) but never in the directory: not an
+                    // addition the administrator would look for among the clients.
+                    self.counts.unchanged += 1;
+                    Applied::Unchanged
+                } else {
+                    self.change(
+                        db,
+                        RecordKind::Client,
+                        &uuid,
+                        ChangeKind::Added,
+                        None,
+                        None,
+                        client.name.clone(),
+                    )?;
+                    self.counts.added += 1;
+                    self.changed_clients.insert(uuid.clone());
+                    Applied::Added
+                }
             }
             Some(s) if s.hash.as_slice() == hash.as_slice() => {
                 if s.removed && !deleted {

@@ -2,17 +2,15 @@
 
 use time::OffsetDateTime;
 
-use super::meter::Meter;
-use super::progress::{Phase, ProgressSink, Reporter};
+use super::active::{request_full_sync, ActiveRun, Committed};
+use super::progress::{Phase, ProgressSink};
 use super::sweep::sweep_and_refetch;
-use super::{full_sync, RunGuard, SyncReport, SyncRequest};
+use super::{full_sync, SyncReport, SyncRequest};
 use crate::clock;
 use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
-use crate::store::connections::{record_quota, set_watermark};
-use crate::store::runs::{finish_run, RunEnd};
-use crate::store::{Applied, Applier, Connection, RunKind, RunOutcome, Store, WriteTx};
+use crate::store::{Applied, RunKind, Store, WriteTx};
 
 /// Applies the clients XPM reports as modified since `watermark − overlap` (archived and
 /// deleted flags included), then runs the contact sweep, all in one transaction; moves the
@@ -36,51 +34,24 @@ pub async fn changes_sync<S: PracticeSource>(
         ..request
     };
     let since = previous - connection.settings.overlap();
-    let guard = RunGuard::begin(store, lock, connection_id, request, Some(since))?;
-    let mut reporter = Reporter::new(progress, guard.run_id);
-    let mut applier = Applier::new(connection_id, guard.run_id);
-    let mut meter = Meter::default();
-    let result = run(
-        store,
-        source,
-        &connection,
-        since,
-        &guard,
-        &mut applier,
-        &mut meter,
-        &mut reporter,
-    )
-    .await;
-    match result {
-        Ok((watermark, full_requested)) => {
-            guard.release_status(store, None);
-            tracing::info!(run = guard.run_id, counts = ?applier.counts, "changes sync committed");
-            Ok(guard.report(
-                RunKind::Changes,
-                request,
-                applier.counts,
-                Some(watermark),
-                full_requested,
-            ))
-        }
-        Err(e) => {
-            let _ = store.record_quota(connection_id, &meter.quota);
-            Err(guard.fail(store, &applier.counts, e))
-        }
-    }
+    let mut active = ActiveRun::begin(store, lock, connection_id, request, Some(since), progress)?;
+    let result = run(store, source, since, &mut active).await;
+    active.end(store, result)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run<S: PracticeSource>(
     store: &mut Store,
     source: &S,
-    connection: &Connection,
     since: OffsetDateTime,
-    guard: &RunGuard,
-    applier: &mut Applier,
-    meter: &mut Meter,
-    reporter: &mut Reporter<'_>,
-) -> Result<(OffsetDateTime, bool)> {
+    active: &mut ActiveRun<'_>,
+) -> Result<Committed> {
+    let ActiveRun {
+        connection,
+        applier,
+        meter,
+        reporter,
+        ..
+    } = active;
     let started_local = clock::now();
     reporter.phase(Phase::Listing, None);
     let mut listing = match source.list_clients(Some(since)).await {
@@ -111,25 +82,13 @@ async fn run<S: PracticeSource>(
 
     reporter.phase(Phase::Committing, None);
     let db = tx.db();
-    set_watermark(db, connection.id, watermark)?;
-    record_quota(db, connection.id, &meter.quota)?;
     if sweep.full_requested {
-        db.execute(
-            "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
-            rusqlite::params![connection.id, clock::to_db(clock::now())],
-        )?;
+        request_full_sync(db, connection.id)?;
     }
-    finish_run(
-        db,
-        guard.run_id,
-        &RunEnd {
-            outcome: RunOutcome::Ok,
-            counts: &applier.counts,
-            watermark: Some(watermark),
-            error: None,
-            retry_after_at: None,
-        },
-    )?;
+    active.record_success(db, Some(watermark))?;
     tx.commit()?;
-    Ok((watermark, sweep.full_requested))
+    Ok(Committed {
+        watermark: Some(watermark),
+        full_requested: sweep.full_requested,
+    })
 }

@@ -4,16 +4,15 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
+use super::active::{ActiveRun, Committed};
 use super::meter::Meter;
-use super::progress::{Phase, ProgressSink, Reporter};
-use super::{RunGuard, SyncReport, SyncRequest};
+use super::progress::{Phase, ProgressSink};
+use super::{SyncReport, SyncRequest};
 use crate::clock;
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
-use crate::store::connections::{record_quota, set_watermark};
-use crate::store::runs::{finish_run, RunEnd};
-use crate::store::{Applied, Applier, Connection, RunKind, RunOutcome, Store, WriteTx};
+use crate::store::{Applied, Applier, RunKind, Store, WriteTx};
 
 /// Streams the whole client list into the directory in one transaction: upserts by content hash
 /// (an unchanged client is not written), then, only after the complete list was applied,
@@ -32,46 +31,24 @@ pub async fn full_sync<S: PracticeSource>(
         kind: RunKind::Full,
         ..request
     };
-    let guard = RunGuard::begin(store, lock, connection_id, request, None)?;
-    let connection = store.connection(connection_id)?;
-    let mut reporter = Reporter::new(progress, guard.run_id);
-    let mut applier = Applier::new(connection_id, guard.run_id);
-    let mut meter = Meter::default();
-    let result = run(
-        store,
-        source,
-        &connection,
-        request,
-        &guard,
-        &mut applier,
-        &mut meter,
-        &mut reporter,
-    )
-    .await;
-    match result {
-        Ok(watermark) => {
-            guard.release_status(store, None);
-            tracing::info!(run = guard.run_id, counts = ?applier.counts, "full sync committed");
-            Ok(guard.report(RunKind::Full, request, applier.counts, Some(watermark), false))
-        }
-        Err(e) => {
-            let _ = store.record_quota(connection_id, &meter.quota);
-            Err(guard.fail(store, &applier.counts, e))
-        }
-    }
+    let mut active = ActiveRun::begin(store, lock, connection_id, request, None, progress)?;
+    let result = run(store, source, &mut active).await;
+    active.end(store, result)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run<S: PracticeSource>(
     store: &mut Store,
     source: &S,
-    connection: &Connection,
-    request: SyncRequest,
-    guard: &RunGuard,
-    applier: &mut Applier,
-    meter: &mut Meter,
-    reporter: &mut Reporter<'_>,
-) -> Result<OffsetDateTime> {
+    active: &mut ActiveRun<'_>,
+) -> Result<Committed> {
+    let ActiveRun {
+        connection,
+        request,
+        applier,
+        meter,
+        reporter,
+        ..
+    } = active;
     let settings = &connection.settings;
     let started_local = clock::now();
     reporter.phase(Phase::Listing, None);
@@ -132,25 +109,17 @@ async fn run<S: PracticeSource>(
 
     reporter.phase(Phase::Committing, None);
     let db = tx.db();
-    set_watermark(db, connection.id, watermark)?;
-    record_quota(db, connection.id, &meter.quota)?;
+    // Everything a requested full sync was for has just been fetched.
     db.execute(
         "UPDATE connections SET full_requested_at = NULL WHERE id = ?1",
         [connection.id],
     )?;
-    finish_run(
-        db,
-        guard.run_id,
-        &RunEnd {
-            outcome: RunOutcome::Ok,
-            counts: &applier.counts,
-            watermark: Some(watermark),
-            error: None,
-            retry_after_at: None,
-        },
-    )?;
+    active.record_success(db, Some(watermark))?;
     tx.commit()?;
-    Ok(watermark)
+    Ok(Committed {
+        watermark: Some(watermark),
+        full_requested: false,
+    })
 }
 
 /// Of the clients this full sync found changed, those XPM's `modifiedsince` does not report as

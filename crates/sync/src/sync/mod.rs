@@ -8,6 +8,7 @@
 //! * [`contact_sweep`]: only the sweep (kind `contacts`).
 //! * [`run_sync`]: takes the connection's cross-process lock and runs one of them.
 
+mod active;
 mod changes;
 mod full;
 mod meter;

@@ -27,17 +27,15 @@ use std::collections::{BTreeSet, HashSet};
 
 use hownow_xpm::XpmError;
 
+use super::active::{request_full_sync, ActiveRun, Committed};
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink, Reporter};
-use super::{RunGuard, SyncReport, SyncRequest};
-use crate::clock;
+use super::{SyncReport, SyncRequest};
 use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::settings::SyncSettings;
 use crate::source::PracticeSource;
-use crate::store::connections::record_quota;
-use crate::store::runs::{finish_run, RunEnd};
-use crate::store::{Applier, ContactSweepOutcome, RunKind, RunOutcome, Store, WriteTx};
+use crate::store::{Applier, ContactSweepOutcome, RunKind, Store, WriteTx};
 
 /// Safety stop for a server that never stops paging.
 const MAX_CONTACT_PAGES: u32 = 10_000;
@@ -162,51 +160,34 @@ pub async fn contact_sweep<S: PracticeSource>(
         kind: RunKind::Contacts,
         ..request
     };
-    let guard = RunGuard::begin(store, lock, connection_id, request, None)?;
-    let connection = store.connection(connection_id)?;
-    let mut reporter = Reporter::new(progress, guard.run_id);
-    let mut applier = Applier::new(connection_id, guard.run_id);
-    let mut meter = Meter::default();
-    let result: Result<bool> = async {
-        let mut tx = WriteTx::begin(store.db_mut())?;
-        let sweep = sweep_and_refetch(
-            &mut tx,
-            source,
-            &connection.settings,
-            &mut applier,
-            &mut meter,
-            &mut reporter,
-        )
-        .await?;
-        reporter.phase(Phase::Committing, None);
-        let db = tx.db();
-        record_quota(db, connection_id, &meter.quota)?;
-        if sweep.full_requested {
-            db.execute(
-                "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
-                rusqlite::params![connection_id, clock::to_db(clock::now())],
-            )?;
-        }
-        let end = RunEnd {
-            outcome: RunOutcome::Ok,
-            counts: &applier.counts,
-            watermark: None,
-            error: None,
-            retry_after_at: None,
-        };
-        finish_run(db, guard.run_id, &end)?;
-        tx.commit()?;
-        Ok(sweep.full_requested)
+    let mut active = ActiveRun::begin(store, lock, connection_id, request, None, progress)?;
+    let result = sweep_only(store, source, &mut active).await;
+    active.end(store, result)
+}
+
+async fn sweep_only<S: PracticeSource>(
+    store: &mut Store,
+    source: &S,
+    active: &mut ActiveRun<'_>,
+) -> Result<Committed> {
+    let ActiveRun {
+        connection,
+        applier,
+        meter,
+        reporter,
+        ..
+    } = active;
+    let mut tx = WriteTx::begin(store.db_mut())?;
+    let sweep = sweep_and_refetch(&mut tx, source, &connection.settings, applier, meter, reporter).await?;
+    reporter.phase(Phase::Committing, None);
+    let db = tx.db();
+    if sweep.full_requested {
+        request_full_sync(db, connection.id)?;
     }
-    .await;
-    match result {
-        Ok(full_requested) => {
-            guard.release_status(store, None);
-            Ok(guard.report(RunKind::Contacts, request, applier.counts, None, full_requested))
-        }
-        Err(e) => {
-            let _ = store.record_quota(connection_id, &meter.quota);
-            Err(guard.fail(store, &applier.counts, e))
-        }
-    }
+    active.record_success(db, None)?;
+    tx.commit()?;
+    Ok(Committed {
+        watermark: None,
+        full_requested: sweep.full_requested,
+    })
 }

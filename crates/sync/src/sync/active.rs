@@ -1,0 +1,115 @@
+//! What every run kind shares from its start to its end, so that full, changes and contact-sweep
+//! runs differ only in what they fetch and apply: the recorded run ([`RunGuard`]), the connection
+//! as it was when the run began, the counts being applied, the API calls metered, and progress.
+
+use time::OffsetDateTime;
+
+use super::meter::Meter;
+use super::progress::{ProgressSink, Reporter};
+use super::{RunGuard, SyncReport, SyncRequest};
+use crate::clock;
+use crate::error::Result;
+use crate::lock::SyncLock;
+use crate::store::connections::{record_quota, set_watermark};
+use crate::store::runs::{finish_run, RunEnd};
+use crate::store::{Applier, Connection, RunOutcome, Store};
+
+pub(crate) struct ActiveRun<'p> {
+    pub guard: RunGuard,
+    pub request: SyncRequest,
+    /// The connection as it was when the run began (settings, previous watermark).
+    pub connection: Connection,
+    pub applier: Applier,
+    pub meter: Meter,
+    pub reporter: Reporter<'p>,
+}
+
+/// What a run found out beyond its counts, once its transaction committed.
+pub(crate) struct Committed {
+    pub watermark: Option<OffsetDateTime>,
+    /// The contact sweep asked for a full sync.
+    pub full_requested: bool,
+}
+
+impl<'p> ActiveRun<'p> {
+    /// Records the run as started (`request.kind`) and marks the connection syncing.
+    pub(crate) fn begin(
+        store: &mut Store,
+        lock: &SyncLock,
+        connection_id: i64,
+        request: SyncRequest,
+        modified_since: Option<OffsetDateTime>,
+        progress: &'p dyn ProgressSink,
+    ) -> Result<ActiveRun<'p>> {
+        let guard = RunGuard::begin(store, lock, connection_id, request, modified_since)?;
+        let connection = match store.connection(connection_id) {
+            Ok(connection) => connection,
+            Err(e) => return Err(guard.fail(store, &Default::default(), e)),
+        };
+        Ok(ActiveRun {
+            reporter: Reporter::new(progress, guard.run_id),
+            applier: Applier::new(connection_id, guard.run_id),
+            meter: Meter::default(),
+            guard,
+            request,
+            connection,
+        })
+    }
+
+    /// The last writes of a successful run, inside its data transaction so they commit (or roll
+    /// back) with it: the new watermark if any, the observed quota, the run's row.
+    pub(crate) fn record_success(
+        &self,
+        db: &rusqlite::Connection,
+        watermark: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        if let Some(watermark) = watermark {
+            set_watermark(db, self.connection.id, watermark)?;
+        }
+        record_quota(db, self.connection.id, &self.meter.quota)?;
+        finish_run(
+            db,
+            self.guard.run_id,
+            &RunEnd {
+                outcome: RunOutcome::Ok,
+                counts: &self.applier.counts,
+                watermark,
+                error: None,
+                retry_after_at: None,
+            },
+        )
+    }
+
+    /// Ends the run: a committed one is reported; a failed one (whose data transaction already
+    /// rolled back) is recorded with its outcome, keeping the quota XPM reported meanwhile.
+    pub(crate) fn end(self, store: &mut Store, result: Result<Committed>) -> Result<SyncReport> {
+        let kind = self.request.kind;
+        match result {
+            Ok(committed) => {
+                self.guard.release_status(store, None);
+                tracing::info!(run = self.guard.run_id, %kind, counts = ?self.applier.counts, "sync committed");
+                Ok(self.guard.report(
+                    kind,
+                    self.request,
+                    self.applier.counts,
+                    committed.watermark,
+                    committed.full_requested,
+                ))
+            }
+            Err(e) => {
+                let _ = store.record_quota(self.connection.id, &self.meter.quota);
+                Err(self.guard.fail(store, &self.applier.counts, e))
+            }
+        }
+    }
+}
+
+/// Asks the schedule for a full sync (the contact sweep found what only a full sync can place);
+/// an earlier request stands.
+pub(crate) fn request_full_sync(db: &rusqlite::Connection, connection_id: i64) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
+        rusqlite::params![connection_id, clock::to_db(clock::now())],
+    )?;
+    Ok(())
+}
