@@ -10,62 +10,6 @@ use time::OffsetDateTime;
 
 use crate::error::{CommandError, CommandResult};
 
-/// The same columns, in the same order, as `hownow clients --format csv`, so a file from either
-/// imports the same way.
-const HEADER: [&str; 17] = [
-    "UUID",
-    "Client Code",
-    "Client Name",
-    "PhoneNumber",
-    "WebUrl",
-    "Address",
-    "City",
-    "Region",
-    "PostCode",
-    "Country",
-    "GivenName",
-    "FamilyName",
-    "Email",
-    "ContactPhone",
-    "IsIndividual",
-    "IsActive",
-    "IsArchived",
-];
-
-fn text(v: &Option<String>) -> &str {
-    v.as_deref().unwrap_or_default()
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "Yes"
-    } else {
-        "No"
-    }
-}
-
-fn row(r: &HowNowRecord) -> [&str; 17] {
-    [
-        r.uuid.as_str(),
-        text(&r.client_code),
-        text(&r.name),
-        text(&r.phone_number),
-        text(&r.web_url),
-        text(&r.address.lines),
-        text(&r.address.city),
-        text(&r.address.region),
-        text(&r.address.post_code),
-        text(&r.address.country),
-        r.given_name.as_str(),
-        r.family_name.as_str(),
-        text(&r.email),
-        text(&r.contact_phone),
-        yes_no(r.is_individual),
-        yes_no(r.is_active),
-        yes_no(r.is_archived),
-    ]
-}
-
 /// Writes the records of the clients `search` matches (all when empty) and returns the file and
 /// the number of rows.
 pub fn write_csv(
@@ -97,9 +41,9 @@ fn write(path: &Path, records: &[HowNowRecord]) -> Result<(), Box<dyn std::error
         std::fs::create_dir_all(parent)?;
     }
     let mut out = csv::Writer::from_path(path)?;
-    out.write_record(HEADER)?;
+    out.write_record(HowNowRecord::CSV_HEADER)?;
     for r in records {
-        out.write_record(row(r))?;
+        out.write_record(r.csv_row())?;
     }
     out.flush()?;
     Ok(())
@@ -153,7 +97,10 @@ mod tests {
         let path = dir.path().join("out.csv");
         write(&path, &[record("Smith, \"Jones\" & <Sons> 🎉")]).unwrap();
         let mut reader = csv::Reader::from_path(&path).unwrap();
-        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
+        assert_eq!(
+            reader.headers().unwrap().iter().collect::<Vec<_>>(),
+            HowNowRecord::CSV_HEADER
+        );
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 1);
         assert_eq!(&rows[0][2], "Smith, \"Jones\" & <Sons> 🎉");

@@ -60,6 +60,64 @@ pub struct HowNowRecord {
     pub is_archived: bool,
 }
 
+impl HowNowRecord {
+    /// HowNow's field names, in the column order of every CSV export (`hownow clients --format
+    /// csv` and the window's Export), so a file from either imports the same way.
+    pub const CSV_HEADER: [&'static str; 17] = [
+        "UUID",
+        "Client Code",
+        "Client Name",
+        "PhoneNumber",
+        "WebUrl",
+        "Address",
+        "City",
+        "Region",
+        "PostCode",
+        "Country",
+        "GivenName",
+        "FamilyName",
+        "Email",
+        "ContactPhone",
+        "IsIndividual",
+        "IsActive",
+        "IsArchived",
+    ];
+
+    /// This record as a CSV row in [`Self::CSV_HEADER`]'s order: absent values empty, flags
+    /// `Yes`/`No` as HowNow's import expects.
+    pub fn csv_row(&self) -> [&str; 17] {
+        fn text(v: &Option<String>) -> &str {
+            v.as_deref().unwrap_or_default()
+        }
+        fn flag(b: bool) -> &'static str {
+            if b {
+                "Yes"
+            } else {
+                "No"
+            }
+        }
+        [
+            self.uuid.as_str(),
+            text(&self.client_code),
+            text(&self.name),
+            text(&self.phone_number),
+            text(&self.web_url),
+            text(&self.address.lines),
+            text(&self.address.city),
+            text(&self.address.region),
+            text(&self.address.post_code),
+            text(&self.address.country),
+            self.given_name.as_str(),
+            self.family_name.as_str(),
+            text(&self.email),
+            text(&self.contact_phone),
+            flag(self.is_individual),
+            flag(self.is_active),
+            flag(self.is_archived),
+        ]
+    }
+}
+
 /// A value with content: trimmed, and `None` when empty.
 fn present(v: &Option<String>) -> Option<String> {
     v.as_deref()
@@ -406,5 +464,25 @@ mod tests {
         let r = record(&c, CodeFallback::None);
         assert!(r.is_individual && r.is_archived && !r.is_active);
         assert_eq!(r.uuid, "u1");
+    }
+
+    #[test]
+    fn csv_row_follows_the_header() {
+        let mut c = client();
+        c.business_structure = Some("Individual".into());
+        c.is_archived = Some(true);
+        let r = record(&c, CodeFallback::None);
+        let row: std::collections::HashMap<&str, &str> =
+            HowNowRecord::CSV_HEADER.into_iter().zip(r.csv_row()).collect();
+        assert_eq!(row["UUID"], "u1");
+        assert_eq!(Some(row["Client Name"]), r.name.as_deref());
+        assert_eq!(Some(row["PhoneNumber"]), r.phone_number.as_deref());
+        assert_eq!(row["GivenName"], r.given_name);
+        assert_eq!(row["FamilyName"], r.family_name);
+        assert_eq!(
+            (row["IsIndividual"], row["IsActive"], row["IsArchived"]),
+            ("Yes", "No", "Yes")
+        );
+        assert_eq!(row["Client Code"], "", "absent values are empty cells");
     }
 }

@@ -3,9 +3,10 @@
 
 use std::process::ExitCode;
 
-use hownow_sync::record;
+use hownow_sync::record::{self, HowNowRecord};
 use hownow_xpm::Client;
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::common::{self, Global};
 
@@ -55,29 +56,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Format::Csv => {
             let fallback = connection.settings.client_code_fallback;
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-            out.write_record(CSV_HEADER)?;
+            out.write_record(HowNowRecord::CSV_HEADER)?;
             for c in &clients {
-                let r = record::record(&c.client, fallback);
-                let flag = |b: bool| if b { "Yes" } else { "No" };
-                out.write_record([
-                    r.uuid.as_str(),
-                    r.client_code.as_deref().unwrap_or_default(),
-                    r.name.as_deref().unwrap_or_default(),
-                    r.phone_number.as_deref().unwrap_or_default(),
-                    r.web_url.as_deref().unwrap_or_default(),
-                    r.address.lines.as_deref().unwrap_or_default(),
-                    r.address.city.as_deref().unwrap_or_default(),
-                    r.address.region.as_deref().unwrap_or_default(),
-                    r.address.post_code.as_deref().unwrap_or_default(),
-                    r.address.country.as_deref().unwrap_or_default(),
-                    r.given_name.as_str(),
-                    r.family_name.as_str(),
-                    r.email.as_deref().unwrap_or_default(),
-                    r.contact_phone.as_deref().unwrap_or_default(),
-                    flag(r.is_individual),
-                    flag(r.is_active),
-                    flag(r.is_archived),
-                ])?;
+                out.write_record(record::record(&c.client, fallback).csv_row())?;
             }
             out.flush()?;
         }
@@ -85,26 +66,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-
-const CSV_HEADER: [&str; 17] = [
-    "UUID",
-    "Client Code",
-    "Client Name",
-    "PhoneNumber",
-    "WebUrl",
-    "Address",
-    "City",
-    "Region",
-    "PostCode",
-    "Country",
-    "GivenName",
-    "FamilyName",
-    "Email",
-    "ContactPhone",
-    "IsIndividual",
-    "IsActive",
-    "IsArchived",
-];
 
 fn print_table(clients: &[hownow_sync::DirectoryClient]) {
     let rows: Vec<[String; 5]> = clients
@@ -133,7 +94,7 @@ fn print_table(clients: &[hownow_sync::DirectoryClient]) {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
-                .map(|r| r[i].chars().count())
+                .map(|r| r[i].width())
                 .chain([header[i].len()])
                 .max()
                 .unwrap_or(0)
@@ -151,14 +112,46 @@ fn print_table(clients: &[hownow_sync::DirectoryClient]) {
     println!("{} client{}", clients.len(), common::plural(clients.len() as u64));
 }
 
-/// Pads or cuts `text` to `width` characters (an ellipsis marks a cut).
+/// Pads or cuts `text` to `width` terminal columns (an ellipsis marks a cut). Columns, not
+/// characters: CJK names and emoji take two columns each and would push the next column along.
 fn pad(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count > width {
-        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    } else {
-        format!("{text}{}", " ".repeat(width - count))
+    if text.width() <= width {
+        return format!("{text}{}", " ".repeat(width - text.width()));
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width.saturating_sub(1) {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
+    cut.push('…');
+    // A wide character that did not fit leaves one column over.
+    format!("{cut}{}", " ".repeat(width.saturating_sub(used + 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_to_columns_not_characters() {
+        assert_eq!(pad("Acme", 6), "Acme  ");
+        // Two columns each: 株式会社 fills eight.
+        assert_eq!(pad("株式会社", 10), "株式会社  ");
+        assert_eq!(pad("株式会社", 10).width(), 10);
+        assert_eq!(pad("Smith & Sons 🎉", 16).width(), 16);
+    }
+
+    #[test]
+    fn cuts_with_an_ellipsis_within_the_width() {
+        assert_eq!(pad("Harbour & Co", 8), "Harbour…");
+        // 株式 (4 columns) + … = 5; the next wide character would overflow 6.
+        let cut = pad("株式会社テスト", 6);
+        assert_eq!(cut, "株式… ");
+        assert_eq!(cut.width(), 6);
     }
 }
