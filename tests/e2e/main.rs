@@ -159,11 +159,13 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     );
     w.shot("after-changes-since-last-sync").await;
     w.go("/admin/clients").await;
-    w.testid("client-search")
-        .await
-        .send_keys("E2E Renamed")
-        .await
-        .unwrap();
+    let search = w.testid("client-search").await;
+    search.send_keys("E2E Renamed").await.unwrap();
+    // Typed while the page was still loading its first list: every key must land in the box.
+    let typed = w
+        .wait_text_value("[data-testid='client-search']", "E2E Renamed")
+        .await;
+    assert_eq!(typed, "E2E Renamed", "the search box kept the focus");
     let shown = w
         .wait_text("[data-testid='client-name']", "the edited client", |t| {
             t.starts_with("E2E")

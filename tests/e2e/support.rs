@@ -187,11 +187,23 @@ impl Driver {
             "tauri:options".into(),
             json!({ "application": binary, "args": [] }),
         );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a WebDriver session with the app")
+        // tauri-driver listens at once but starts WebKitWebDriver behind it, which takes a moment
+        // more on a busy machine: until then a new session is refused.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => return client,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("e2e: no WebDriver session yet ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app: {e}"),
+            }
+        }
     }
 }
 
@@ -298,6 +310,22 @@ impl Window {
                 "timed out waiting for a finished {kind:?} run (the card shows {kind_shown:?}, {outcome:?}; counts {:?})",
                 self.text_or_empty("[data-testid='last-sync-counts']").await
             );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The value of the input at `css` once it equals `want`, or what it held after a short wait
+    /// (keys are delivered one by one).
+    pub async fn wait_text_value(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let value = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.prop("value").await.ok().flatten().unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if value == want || Instant::now() > deadline {
+                return value;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

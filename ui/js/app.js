@@ -111,7 +111,10 @@ async function render(moveFocus) {
       h('div', { class: 'banner banner-danger', role: 'alert' }, e.message || String(e)),
     );
   }
-  if (moveFocus && mine === navigation) main.focus();
+  // Keyboard and screen-reader users start at the new page, unless they already went into it
+  // while it loaded (typing in a search box): focus is never pulled away from under them.
+  const alreadyInPage = main.contains(document.activeElement) && document.activeElement !== main;
+  if (moveFocus && mine === navigation && !alreadyInPage) main.focus();
 }
 
 function watchSyncs() {
