@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::store::connections::{record_quota, set_watermark};
 use crate::store::runs::{finish_run, RunEnd};
-use crate::store::{Applier, Connection, RunOutcome, Store};
+use crate::store::{Applier, Connection, RunOutcome, Store, WriteTx};
 
 pub(crate) struct ActiveRun<'p> {
     pub guard: RunGuard,
@@ -56,15 +56,21 @@ impl<'p> ActiveRun<'p> {
         })
     }
 
-    /// The last writes of a successful run, inside its data transaction so they commit (or roll
-    /// back) with it: the new watermark if any, the observed quota, the run's row.
-    pub(crate) fn record_success(
+    /// Finishes a successful run inside its data transaction, so everything commits (or rolls
+    /// back) together: the new watermark if any, the request for a full sync if the contact
+    /// sweep made one, the observed quota, the run's row; then commits.
+    pub(crate) fn commit(
         &self,
-        db: &rusqlite::Connection,
+        tx: WriteTx<'_>,
         watermark: Option<OffsetDateTime>,
-    ) -> Result<()> {
+        full_requested: bool,
+    ) -> Result<Committed> {
+        let db = tx.db();
         if let Some(watermark) = watermark {
             set_watermark(db, self.connection.id, watermark)?;
+        }
+        if full_requested {
+            request_full_sync(db, self.connection.id)?;
         }
         record_quota(db, self.connection.id, &self.meter.quota)?;
         finish_run(
@@ -77,7 +83,12 @@ impl<'p> ActiveRun<'p> {
                 error: None,
                 retry_after_at: None,
             },
-        )
+        )?;
+        tx.commit()?;
+        Ok(Committed {
+            watermark,
+            full_requested,
+        })
     }
 
     /// Ends the run: a committed one is reported; a failed one (whose data transaction already
@@ -106,7 +117,7 @@ impl<'p> ActiveRun<'p> {
 
 /// Asks the schedule for a full sync (the contact sweep found what only a full sync can place);
 /// an earlier request stands.
-pub(crate) fn request_full_sync(db: &rusqlite::Connection, connection_id: i64) -> Result<()> {
+fn request_full_sync(db: &rusqlite::Connection, connection_id: i64) -> Result<()> {
     db.execute(
         "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
         rusqlite::params![connection_id, clock::to_db(clock::now())],

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::active::{request_full_sync, ActiveRun, Committed};
+use super::active::{ActiveRun, Committed};
 use super::progress::{Phase, ProgressSink};
 use super::sweep::sweep_and_refetch;
 use super::{full_sync, SyncReport, SyncRequest};
@@ -81,14 +81,5 @@ async fn run<S: PracticeSource>(
     let sweep = sweep_and_refetch(&mut tx, source, &connection.settings, applier, meter, reporter).await?;
 
     reporter.phase(Phase::Committing, None);
-    let db = tx.db();
-    if sweep.full_requested {
-        request_full_sync(db, connection.id)?;
-    }
-    active.record_success(db, Some(watermark))?;
-    tx.commit()?;
-    Ok(Committed {
-        watermark: Some(watermark),
-        full_requested: sweep.full_requested,
-    })
+    active.commit(tx, Some(watermark), sweep.full_requested)
 }

@@ -114,12 +114,7 @@ async fn run<S: PracticeSource>(
         "UPDATE connections SET full_requested_at = NULL WHERE id = ?1",
         [connection.id],
     )?;
-    active.record_success(db, Some(watermark))?;
-    tx.commit()?;
-    Ok(Committed {
-        watermark: Some(watermark),
-        full_requested: false,
-    })
+    active.commit(tx, Some(watermark), false)
 }
 
 /// Of the clients this full sync found changed, those XPM's `modifiedsince` does not report as

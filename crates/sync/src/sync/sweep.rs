@@ -27,7 +27,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use hownow_xpm::XpmError;
 
-use super::active::{request_full_sync, ActiveRun, Committed};
+use super::active::{ActiveRun, Committed};
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink, Reporter};
 use super::{SyncReport, SyncRequest};
@@ -180,14 +180,5 @@ async fn sweep_only<S: PracticeSource>(
     let mut tx = WriteTx::begin(store.db_mut())?;
     let sweep = sweep_and_refetch(&mut tx, source, &connection.settings, applier, meter, reporter).await?;
     reporter.phase(Phase::Committing, None);
-    let db = tx.db();
-    if sweep.full_requested {
-        request_full_sync(db, connection.id)?;
-    }
-    active.record_success(db, None)?;
-    tx.commit()?;
-    Ok(Committed {
-        watermark: None,
-        full_requested: sweep.full_requested,
-    })
+    active.commit(tx, None, sweep.full_requested)
 }
