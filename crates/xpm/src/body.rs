@@ -5,14 +5,24 @@
 //! the [`Decoder`], and sends items into a second, short channel. So memory stays about
 //! [`BODY_BUFFER_BYTES`] plus a few records whatever the response size, the download only waits for
 //! the decoder when the decoder is behind, and a caller that stops reading stops the download.
+//!
+//! **gzip.** Requests to XPM say `Accept-Encoding: gzip`, and this module decompresses a
+//! `Content-Encoding: gzip` body itself, with `flate2`, on the blocking thread between the
+//! channel and the XML decoder (reqwest's own gzip support is left off: it would hide the size on
+//! the wire). The channel carries compressed bytes, so the bound above holds for them, and the
+//! decompressor adds its 32 KiB window and one read buffer. Both sizes are counted as they grow:
+//! bytes on the wire by the pump, decoded bytes by the reader in front of the XML decoder. A gzip
+//! stream that is corrupt or ends early is a [`DecodeError`], like a truncated document.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
+use flate2::bufread::GzDecoder;
+use reqwest::header::CONTENT_ENCODING;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::decode::{Decoder, Item};
@@ -26,6 +36,8 @@ const BODY_BUFFER_BYTES: usize = 1024 * 1024;
 const CHUNK_SLOTS: usize = 64;
 /// Decoded records buffered between the decoder and the caller.
 const ITEM_BUFFER: usize = 64;
+/// The read buffer between the gzip decompressor and the XML decoder.
+const INFLATED_BUFFER_BYTES: usize = 64 * 1024;
 
 /// The items of one response, in document order, as they are decoded.
 ///
@@ -37,7 +49,41 @@ pub(crate) struct ItemStream {
     items: mpsc::Receiver<Result<Item, XpmError>>,
     peeked: Option<Result<Item, XpmError>>,
     finished: bool,
-    bytes_received: Arc<AtomicU64>,
+    counts: Arc<ByteCounts>,
+}
+
+/// Bytes of one body, counted as they arrive.
+#[derive(Debug, Default)]
+struct ByteCounts {
+    /// Read from the connection (compressed, when the body is).
+    wire: AtomicU64,
+    /// Handed to the XML decoder (decompressed).
+    decoded: AtomicU64,
+}
+
+/// How the body is encoded (`Content-Encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+impl Encoding {
+    fn of(response: &reqwest::Response) -> Result<Encoding, String> {
+        let Some(value) = response.headers().get(CONTENT_ENCODING) else {
+            return Ok(Encoding::Identity);
+        };
+        let value = value.to_str().unwrap_or("").trim();
+        if value.is_empty() || value.eq_ignore_ascii_case("identity") {
+            Ok(Encoding::Identity)
+        } else if value.eq_ignore_ascii_case("gzip") || value.eq_ignore_ascii_case("x-gzip") {
+            Ok(Encoding::Gzip)
+        } else {
+            Err(format!(
+                "Xero sent the body with Content-Encoding `{value}`, which was not asked for"
+            ))
+        }
+    }
 }
 
 /// Starts downloading and decoding `response`. `permit` (the tenant's in-flight slot) is released
@@ -47,16 +93,32 @@ pub(crate) fn decode_body(
     permit: Option<Permit>,
     idle_timeout: Duration,
 ) -> ItemStream {
-    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_SLOTS);
     let (item_tx, item_rx) = mpsc::channel(ITEM_BUFFER);
-    let bytes_received = Arc::new(AtomicU64::new(0));
+    let counts = Arc::new(ByteCounts::default());
+    let stream = ItemStream {
+        items: item_rx,
+        peeked: None,
+        finished: false,
+        counts: Arc::clone(&counts),
+    };
+    let encoding = match Encoding::of(&response) {
+        Ok(encoding) => encoding,
+        Err(message) => {
+            item_tx
+                .try_send(Err(XpmError::Decode(DecodeError { position: 0, message })))
+                .expect("a fresh channel has room");
+            return stream;
+        }
+    };
+    let (chunk_tx, chunk_rx) = mpsc::channel(CHUNK_SLOTS);
     let failure = Arc::new(Mutex::new(None));
 
     tokio::spawn(pump(
         response,
         chunk_tx,
         idle_timeout,
-        Arc::clone(&bytes_received),
+        Arc::clone(&counts),
+        encoding == Encoding::Identity,
         permit,
     ));
     let reader = BodyReader {
@@ -67,14 +129,19 @@ pub(crate) fn decode_body(
         failed: None,
         finished: false,
     };
-    tokio::task::spawn_blocking(move || decode_into(reader, failure, item_tx));
-
-    ItemStream {
-        items: item_rx,
-        peeked: None,
-        finished: false,
-        bytes_received,
-    }
+    tokio::task::spawn_blocking(move || match encoding {
+        Encoding::Identity => decode_into(Decoder::new(reader), failure, item_tx),
+        Encoding::Gzip => {
+            let inflated = Inflated {
+                inner: GzDecoder::new(reader),
+                counts,
+                failure: Arc::clone(&failure),
+            };
+            let reader = BufReader::with_capacity(INFLATED_BUFFER_BYTES, inflated);
+            decode_into(Decoder::new(reader), failure, item_tx)
+        }
+    });
+    stream
 }
 
 impl ItemStream {
@@ -120,36 +187,48 @@ impl ItemStream {
         }
     }
 
-    /// Body bytes downloaded so far.
+    /// Body bytes decoded so far (after gzip).
     pub(crate) fn bytes_received(&self) -> u64 {
-        self.bytes_received.load(Ordering::Relaxed)
+        self.counts.decoded.load(Ordering::Relaxed)
     }
 
-    /// Drains the stream into a vector; any error fails the whole collection.
-    pub(crate) async fn collect(mut self) -> Result<(Vec<Item>, u64), XpmError> {
+    /// Body bytes read from the connection so far (before gzip).
+    pub(crate) fn bytes_on_wire(&self) -> u64 {
+        self.counts.wire.load(Ordering::Relaxed)
+    }
+
+    /// Drains the stream into a vector; any error fails the whole collection. Gives the items,
+    /// the decoded bytes and the bytes on the wire.
+    pub(crate) async fn collect(mut self) -> Result<(Vec<Item>, u64, u64), XpmError> {
         let mut items = Vec::new();
         while let Some(item) = self.next().await {
             items.push(item?);
         }
-        Ok((items, self.bytes_received()))
+        Ok((items, self.bytes_received(), self.bytes_on_wire()))
     }
 }
 
 /// Copies the body into the chunk channel. A stall longer than `idle_timeout` or a broken
-/// connection is sent as an error so the decoder side can report it.
+/// connection is sent as an error so the decoder side can report it. Counts the bytes on the wire,
+/// and the decoded bytes too when the body is not compressed (`identity`).
 async fn pump(
     mut response: reqwest::Response,
     chunks: mpsc::Sender<Result<Chunk, XpmError>>,
     idle_timeout: Duration,
-    bytes_received: Arc<AtomicU64>,
+    counts: Arc<ByteCounts>,
+    identity: bool,
     permit: Option<Permit>,
 ) {
     let budget = Arc::new(Semaphore::new(BODY_BUFFER_BYTES));
+    let wire = &counts.wire;
     loop {
         let next = tokio::time::timeout(idle_timeout, response.chunk()).await;
         let message = match next {
             Ok(Ok(Some(bytes))) => {
-                bytes_received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                wire.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                if identity {
+                    counts.decoded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                }
                 let cost = bytes.len().clamp(1, BODY_BUFFER_BYTES) as u32;
                 let budget = Arc::clone(&budget)
                     .acquire_many_owned(cost)
@@ -160,13 +239,13 @@ async fn pump(
             Ok(Ok(None)) => break,
             Ok(Err(e)) => Err(XpmError::Transport(format!(
                 "the response body broke off after {} bytes: {}",
-                bytes_received.load(Ordering::Relaxed),
+                wire.load(Ordering::Relaxed),
                 crate::http::error_chain(&e)
             ))),
             Err(_) => Err(XpmError::Timeout(format!(
                 "the response body stalled for {} s after {} bytes",
                 idle_timeout.as_secs_f32(),
-                bytes_received.load(Ordering::Relaxed)
+                wire.load(Ordering::Relaxed)
             ))),
         };
         let failed = message.is_err();
@@ -178,12 +257,11 @@ async fn pump(
 }
 
 /// Runs on a blocking thread: decodes until the end, an error, or the caller going away.
-fn decode_into(
-    reader: BodyReader,
+fn decode_into<R: BufRead>(
+    mut decoder: Decoder<R>,
     transport_failure: Arc<Mutex<Option<XpmError>>>,
     items: mpsc::Sender<Result<Item, XpmError>>,
 ) {
-    let mut decoder = Decoder::new(reader);
     loop {
         let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decoder.next_item()));
         let message = match next {
@@ -209,6 +287,45 @@ fn decode_into(
         let failed = message.is_err();
         if items.blocking_send(message).is_err() || failed {
             return;
+        }
+    }
+}
+
+/// The decompressed body: counts what it hands to the XML decoder, and turns a gzip failure into
+/// a [`DecodeError`] (through the failure slot, like a download failure) unless the download itself
+/// failed first.
+struct Inflated {
+    inner: GzDecoder<BodyReader>,
+    counts: Arc<ByteCounts>,
+    failure: Arc<Mutex<Option<XpmError>>>,
+}
+
+impl Read for Inflated {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.counts.decoded.fetch_add(n as u64, Ordering::Relaxed);
+                Ok(n)
+            }
+            Err(e) => {
+                // The reader below failed with the download's own error: that one stands.
+                if self.inner.get_ref().failed.is_none() {
+                    let what = if e.kind() == io::ErrorKind::UnexpectedEof {
+                        "ends early: it is truncated"
+                    } else {
+                        "is corrupt"
+                    };
+                    let mut slot = self.failure.lock().expect("failure slot");
+                    slot.get_or_insert(XpmError::Decode(DecodeError {
+                        position: self.counts.decoded.load(Ordering::Relaxed),
+                        message: format!(
+                            "the gzip-compressed body {what} ({e}, after {} compressed bytes)",
+                            self.counts.wire.load(Ordering::Relaxed)
+                        ),
+                    }));
+                }
+                Err(e)
+            }
         }
     }
 }

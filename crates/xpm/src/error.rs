@@ -34,10 +34,19 @@ pub struct DecodeError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum XpmError {
-    /// The refresh token is dead or revoked (`invalid_grant`) or the API said 401: someone must log
-    /// in to Xero again. Nothing local should be deleted because of this.
+    /// The refresh token is dead or revoked (`invalid_grant`): someone must log in to Xero again.
+    /// Nothing local should be deleted because of this. A Practice Manager call answered 401 is
+    /// [`XpmError::AccessTokenRefused`] instead (only `/connections` still reports its 401 here).
     #[error("Xero needs you to authorise HowNow Admin again ({reason})")]
     NeedsReauth { reason: String },
+
+    /// A Practice Manager call was answered 401 with `tokens` access tokens in a row (the first,
+    /// and each fresh one the token source gave after a refusal; see
+    /// [`crate::practice::MAX_TOKEN_RENEWALS`]). `reason` is Xero's detail of the last refusal.
+    /// Not a sign that the sign-in is gone (the refresh token worked, or the source would have
+    /// said [`XpmError::NeedsReauth`]); not retried within the call: try again later.
+    #[error("Xero refused {tokens} access token{} in a row for this request ({reason})", if *tokens == 1 { "" } else { "s" })]
+    AccessTokenRefused { tokens: u32, reason: String },
 
     /// 403: the token is fine but not for this tenant (connection removed, privilege withdrawn,
     /// stale tenant id).

@@ -13,18 +13,34 @@ use url::Url;
 use crate::{RateLimitKind, XpmError};
 
 /// Timeouts and identification shared by every request this crate sends.
-#[derive(Debug, Clone)]
+///
+/// Timeouts come per kind of request: the detailed client list (`client.api/list`), which XPM
+/// computes in full before it answers and which then downloads for minutes, and every other
+/// request (one client, a page of clients or contacts, the groups, `/connections`, the identity
+/// service), which is small. All are plain [`Duration`]s so the engine can take them from its
+/// settings; build with `..HttpConfig::default()` to set only some.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpConfig {
     /// Sent as `User-Agent`; Xero asks integrations to name themselves.
     pub user_agent: String,
     /// Time allowed to open a TCP/TLS connection.
     pub connect_timeout: Duration,
-    /// Time allowed between sending a request and receiving the response headers. XPM computes a
-    /// large client list before it answers, so this is generous.
+    /// Small requests (everything but the detailed client list): time allowed between sending the
+    /// request and receiving the response headers.
     pub response_timeout: Duration,
-    /// Longest silence allowed while a body is arriving. A body that stalls longer fails with
-    /// [`XpmError::Timeout`]; there is no limit on the total download time of a big list.
+    /// Small requests: longest silence allowed while a body is arriving. A body that stalls longer
+    /// fails with [`XpmError::Timeout`].
     pub idle_timeout: Duration,
+    /// The detailed client list: time allowed between sending `client.api/list` and its response
+    /// headers. XPM builds the whole list before it sends a byte, which takes minutes for a large
+    /// practice: 15 minutes by default.
+    pub list_response_timeout: Duration,
+    /// The detailed client list: longest silence allowed between two pieces of its body (5 minutes
+    /// by default). There is no limit on the total download time.
+    pub list_idle_timeout: Duration,
+    /// The detailed client list that timed out (no first byte, or a stall before the first client
+    /// was handed out) is tried once more after this pause, and only once (30 s by default).
+    pub list_timeout_retry_pause: Duration,
 }
 
 impl Default for HttpConfig {
@@ -34,6 +50,9 @@ impl Default for HttpConfig {
             connect_timeout: Duration::from_secs(10),
             response_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(60),
+            list_response_timeout: Duration::from_secs(15 * 60),
+            list_idle_timeout: Duration::from_secs(5 * 60),
+            list_timeout_retry_pause: Duration::from_secs(30),
         }
     }
 }
@@ -46,6 +65,10 @@ impl HttpConfig {
             .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // Bodies are decompressed by this crate (`body.rs`), which counts the bytes on the
+            // wire as well as the decoded ones; reqwest must hand them over untouched even if
+            // another crate of the build turns its gzip feature on.
+            .no_gzip()
             .build()
             .map_err(|e| XpmError::Config(format!("cannot build the HTTP client: {}", error_chain(&e))))
     }
@@ -149,10 +172,20 @@ pub struct ResponseMeta {
     pub day_limit_remaining: Option<u32>,
     /// `X-AppMinLimit-Remaining`: calls left this minute for the whole app.
     pub app_min_limit_remaining: Option<u32>,
-    /// Body bytes received (after content decoding, as read from the connection).
+    /// Body bytes received, after content decoding (gzip): the size of the document.
     pub bytes_received: u64,
-    /// Tries it took, 1 when the first one worked.
+    /// Tries it took, 1 when the first one worked; tries that timed out included.
     pub attempts: u32,
+    /// How many of those tries timed out (no response headers in time, or a body that stalled
+    /// before anything was handed out).
+    pub timeouts: u32,
+    /// Time from sending the try that worked until its response headers arrived (local monotonic
+    /// clock). `date - elapsed` is when the request left, by Xero's clock: for the detailed list
+    /// that can be many minutes before `date`.
+    pub elapsed: Duration,
+    /// Body bytes read from the connection, before content decoding: equal to `bytes_received`
+    /// for an uncompressed body, smaller for a gzip one.
+    pub bytes_on_wire: u64,
 }
 
 impl ResponseMeta {
@@ -165,8 +198,24 @@ impl ResponseMeta {
             app_min_limit_remaining: header_u32(headers, "x-appminlimit-remaining"),
             bytes_received: 0,
             attempts: attempt,
+            timeouts: 0,
+            elapsed: Duration::ZERO,
+            bytes_on_wire: 0,
         }
     }
+
+    /// When the request that gave this response left, by Xero's clock: `date - elapsed`.
+    pub fn sent_at(&self) -> Option<OffsetDateTime> {
+        self.date.map(|date| date - self.elapsed)
+    }
+}
+
+/// How many tries a request took and how many of them timed out; known whether the request
+/// succeeded or not (see [`crate::PracticeClient::list_clients_counted`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    pub attempts: u32,
+    pub timeouts: u32,
 }
 
 /// A decoded answer together with the response's metadata.
@@ -397,6 +446,30 @@ mod tests {
         assert_eq!(meta.app_min_limit_remaining, Some(9999));
         assert_eq!(meta.date.unwrap().year(), 2024);
         assert_eq!(meta.attempts, 2);
+    }
+
+    #[test]
+    fn timeouts_per_kind_of_request_default_to_xpms_pace() {
+        let http = HttpConfig::default();
+        // The detailed list: XPM computes it before the first byte, then streams it for minutes.
+        assert_eq!(http.list_response_timeout, Duration::from_secs(15 * 60));
+        assert_eq!(http.list_idle_timeout, Duration::from_secs(5 * 60));
+        assert_eq!(http.list_timeout_retry_pause, Duration::from_secs(30));
+        // Everything else is small.
+        assert_eq!(http.response_timeout, Duration::from_secs(120));
+        assert_eq!(http.idle_timeout, Duration::from_secs(60));
+        assert_eq!(http.connect_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn sent_at_is_the_date_less_the_wait_for_the_headers() {
+        let meta = ResponseMeta {
+            date: parse_http_date("Tue, 02 Jan 2024 03:04:05 GMT"),
+            elapsed: Duration::from_secs(150),
+            ..ResponseMeta::default()
+        };
+        assert_eq!(meta.sent_at(), parse_http_date("Tue, 02 Jan 2024 03:01:35 GMT"));
+        assert_eq!(ResponseMeta::default().sent_at(), None);
     }
 
     #[test]

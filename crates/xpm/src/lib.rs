@@ -44,13 +44,15 @@ pub mod token;
 pub use api::{ApiConfig, XeroApi, DEFAULT_API_BASE};
 pub use connections::{practice_manager_only, Connection, PRACTICE_MANAGER_TENANT_TYPE};
 pub use error::{DecodeError, RateLimitKind, XpmError};
-pub use http::{Fetched, HttpConfig, ResponseMeta, RetryPolicy};
+pub use http::{Attempts, Fetched, HttpConfig, ResponseMeta, RetryPolicy};
 pub use identity::{
     IdTokenClaims, Identity, IdentityConfig, IdentityEndpoints, PendingAuthorization, TokenSet,
     DEFAULT_ISSUER, DEFAULT_SCOPES,
 };
 pub use limiter::RateLimits;
 pub use model::*;
-pub use practice::{format_modified_since, ClientStream, Page, PracticeClient, MAX_PAGE_SIZE};
+pub use practice::{
+    format_modified_since, ClientStream, Page, PracticeClient, MAX_PAGE_SIZE, MAX_TOKEN_RENEWALS,
+};
 pub use secret::Secret;
 pub use token::{AccessTokenSource, StaticToken};

@@ -9,20 +9,49 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING};
 use time::{OffsetDateTime, UtcOffset};
 use url::Url;
 
 use crate::api::XeroApi;
 use crate::body::{decode_body, ItemStream};
 use crate::decode::Item;
-use crate::http::{self, with_retries, Fetched, ResponseMeta, TENANT_HEADER};
+use crate::http::{self, with_retries, Attempts, Fetched, HttpConfig, ResponseMeta, TENANT_HEADER};
 use crate::limiter::{Permit, TenantLimiter};
 use crate::token::AccessTokenSource;
 use crate::{Client, Contact, Group, RateLimitKind, XpmError};
 
 /// Largest `pageSize` XPM accepts on its paged endpoints.
 pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// How many times one request renews a refused access token before it gives up with
+/// [`XpmError::AccessTokenRefused`].
+pub const MAX_TOKEN_RENEWALS: u32 = 3;
+
+/// The timeouts of one kind of request (see [`HttpConfig`]).
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// Until the response headers.
+    response: std::time::Duration,
+    /// Between two pieces of the body.
+    idle: std::time::Duration,
+}
+
+impl Timeouts {
+    fn list(http: &HttpConfig) -> Self {
+        Timeouts {
+            response: http.list_response_timeout,
+            idle: http.list_idle_timeout,
+        }
+    }
+
+    fn small(http: &HttpConfig) -> Self {
+        Timeouts {
+            response: http.response_timeout,
+            idle: http.idle_timeout,
+        }
+    }
+}
 
 /// The Practice Manager API of one tenant. Cheap to clone; clones share the tenant's limiter.
 /// Made by [`XeroApi::practice`].
@@ -99,13 +128,31 @@ impl PracticeClient {
     /// included) with contacts, notes, groups and relationships, decoded while it downloads.
     ///
     /// Returns once the first client (or the end of an empty list) has arrived; failures up to that
-    /// point are retried like any request. After that the stream cannot be retried: an error is
+    /// point are retried like any request, except a timeout (no response headers within
+    /// [`HttpConfig::list_response_timeout`](crate::HttpConfig::list_response_timeout), or a body
+    /// silent for [`HttpConfig::list_idle_timeout`](crate::HttpConfig::list_idle_timeout) before the
+    /// first client): that is retried once, after
+    /// [`HttpConfig::list_timeout_retry_pause`](crate::HttpConfig::list_timeout_retry_pause), and a
+    /// second timeout is returned. After the first client the stream cannot be retried: an error is
     /// yielded as its last item, and the caller must treat the run as incomplete.
     pub async fn list_clients(
         &self,
         modified_since: Option<OffsetDateTime>,
     ) -> Result<ClientStream, XpmError> {
-        let mut url = self.endpoint(&["client.api", "list"])?;
+        self.list_clients_counted(modified_since).await.0
+    }
+
+    /// [`Self::list_clients`], also telling how many tries it took and how many of them timed out,
+    /// whether it succeeded or not (on success the same figures are in [`ClientStream::meta`]).
+    pub async fn list_clients_counted(
+        &self,
+        modified_since: Option<OffsetDateTime>,
+    ) -> (Result<ClientStream, XpmError>, Attempts) {
+        let mut counted = Attempts::default();
+        let mut url = match self.endpoint(&["client.api", "list"]) {
+            Ok(url) => url,
+            Err(e) => return (Err(e), counted),
+        };
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("detailed", "true");
@@ -113,17 +160,45 @@ impl PracticeClient {
                 query.append_pair("modifiedsince", &format_modified_since(at));
             }
         }
-        let (items, meta) = with_retries(&self.config().retry, |attempt| {
-            let url = url.clone();
-            async move {
-                let (response, meta, permit) = self.send_once(url, attempt).await?;
-                let mut items = decode_body(response, Some(permit), self.config().http.idle_timeout);
-                items.wait_for_first().await?;
-                Ok((items, meta))
-            }
-        })
-        .await?;
-        Ok(ClientStream { items, meta })
+        let config = self.config();
+        let timeouts = Timeouts::list(&config.http);
+        loop {
+            counted.attempts += 1;
+            let attempt = counted.attempts;
+            let error = match self.list_once(url.clone(), attempt, timeouts).await {
+                Ok((items, mut meta)) => {
+                    meta.timeouts = counted.timeouts;
+                    return (Ok(ClientStream { items, meta }), counted);
+                }
+                Err(e) => e,
+            };
+            let wait = if matches!(error, XpmError::Timeout(_)) {
+                counted.timeouts += 1;
+                // XPM may still be building the list: one more try after a pause, never a third.
+                (counted.timeouts == 1 && attempt < config.retry.max_attempts)
+                    .then_some(config.http.list_timeout_retry_pause)
+            } else {
+                config.retry.delay_before_retry(&error, attempt)
+            };
+            let Some(wait) = wait else {
+                return (Err(error), counted);
+            };
+            tracing::debug!(attempt, timeouts = counted.timeouts, wait_ms = wait.as_millis() as u64, error = %error, "retrying the client list");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One try of the list: sends, then waits for the first client.
+    async fn list_once(
+        &self,
+        url: Url,
+        attempt: u32,
+        timeouts: Timeouts,
+    ) -> Result<(ItemStream, ResponseMeta), XpmError> {
+        let (response, meta, permit) = self.send_once(url, attempt, timeouts).await?;
+        let mut items = decode_body(response, Some(permit), timeouts.idle);
+        items.wait_for_first().await?;
+        Ok((items, meta))
     }
 
     /// One page of `client.api/paged-list` (non-archived, non-deleted clients without contacts,
@@ -226,13 +301,20 @@ impl PracticeClient {
 
     /// One try: waits for the limiter, sends, and classifies the status. The permit comes back so
     /// the slot stays taken while the body downloads.
+    ///
+    /// A 401 means Xero refused the access token, whatever its detail says (`TokenExpired` for a
+    /// token that died early, or a token it no longer knows): the source is told
+    /// ([`AccessTokenSource::token_rejected`]) and the request is sent again with the token it
+    /// gives next, up to [`MAX_TOKEN_RENEWALS`] times. After that, or when the source has no other
+    /// token, the answer is [`XpmError::AccessTokenRefused`]. Never [`XpmError::NeedsReauth`]: only
+    /// the token endpoint's `invalid_grant`, reported by the source, means the sign-in is gone.
     async fn send_once(
         &self,
         url: Url,
         attempt: u32,
+        timeouts: Timeouts,
     ) -> Result<(reqwest::Response, ResponseMeta, Permit), XpmError> {
-        let config = self.config();
-        let mut renewed = false;
+        let mut refused = 0;
         loop {
             let permit = self.inner.limiter.acquire().await;
             // Asked after the limiter wait, so a request that queued for long still gets a fresh
@@ -247,22 +329,29 @@ impl PracticeClient {
                 .get(url.clone())
                 .bearer_auth(token.expose())
                 .header(TENANT_HEADER, &self.inner.tenant_id)
-                .header(ACCEPT, "application/xml");
-            let response = http::send(request, config.http.response_timeout, &path).await?;
-            let meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
-            tracing::debug!(path = %path, status = meta.status, attempt, min_left = ?meta.min_limit_remaining, day_left = ?meta.day_limit_remaining, "XPM response");
+                .header(ACCEPT, "application/xml")
+                .header(ACCEPT_ENCODING, "gzip");
+            let sent = tokio::time::Instant::now();
+            let response = http::send(request, timeouts.response, &path).await?;
+            let mut meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
+            meta.elapsed = sent.elapsed();
+            tracing::debug!(path = %path, status = meta.status, attempt, elapsed_ms = meta.elapsed.as_millis() as u64, min_left = ?meta.min_limit_remaining, day_left = ?meta.day_limit_remaining, "XPM response");
             self.inner.limiter.observe(meta.min_limit_remaining);
-            match http::check_status(response, config.http.idle_timeout).await {
+            match http::check_status(response, timeouts.idle).await {
                 Ok(response) => return Ok((response, meta, permit)),
-                // The token died before its time; the refresh token may well be good. Renew once:
-                // a second refusal means the sign-in itself is gone.
-                Err(XpmError::NeedsReauth { reason }) if !renewed && reason.starts_with("TokenExpired") => {
+                // `check_status` reads every 401 as NeedsReauth; on an API call it only means
+                // this access token was refused.
+                Err(XpmError::NeedsReauth { reason }) => {
                     drop(permit);
-                    if !self.inner.tokens.token_rejected(&token).await {
-                        return Err(XpmError::NeedsReauth { reason });
+                    refused += 1;
+                    let renewable = self.inner.tokens.token_rejected(&token).await;
+                    if !renewable || refused > MAX_TOKEN_RENEWALS {
+                        return Err(XpmError::AccessTokenRefused {
+                            tokens: refused,
+                            reason,
+                        });
                     }
-                    tracing::info!(path = %path, "Xero refused the access token as expired; renewing it once");
-                    renewed = true;
+                    tracing::info!(path = %path, refused, reason = %reason, "Xero refused the access token; renewing it");
                 }
                 Err(error) => return Err(self.after_error(error)),
             }
@@ -287,14 +376,16 @@ impl PracticeClient {
     /// Downloads and decodes a whole (small) response; a failure anywhere in it retries the
     /// request, since nothing was handed out yet.
     async fn fetch_items(&self, url: Url) -> Result<(Vec<Item>, ResponseMeta), XpmError> {
+        let timeouts = Timeouts::small(&self.config().http);
         with_retries(&self.config().retry, |attempt| {
             let url = url.clone();
             async move {
-                let (response, mut meta, permit) = self.send_once(url, attempt).await?;
-                let (items, bytes) = decode_body(response, Some(permit), self.config().http.idle_timeout)
+                let (response, mut meta, permit) = self.send_once(url, attempt, timeouts).await?;
+                let (items, decoded, wire) = decode_body(response, Some(permit), timeouts.idle)
                     .collect()
                     .await?;
-                meta.bytes_received = bytes;
+                meta.bytes_received = decoded;
+                meta.bytes_on_wire = wire;
                 Ok((items, meta))
             }
         })
@@ -345,13 +436,14 @@ impl PracticeClient {
         let mut all = Vec::new();
         let mut seen = HashSet::new();
         let mut token = None;
-        let mut bytes = 0;
+        let (mut bytes, mut wire) = (0, 0);
         loop {
             let Fetched {
                 value: page,
                 mut meta,
             } = fetch(token.take()).await?;
             bytes += meta.bytes_received;
+            wire += meta.bytes_on_wire;
             all.extend(page.items);
             match page.next_page_token {
                 Some(next) if !seen.insert(next.clone()) => {
@@ -364,6 +456,7 @@ impl PracticeClient {
                 Some(next) => token = Some(next),
                 None => {
                     meta.bytes_received = bytes;
+                    meta.bytes_on_wire = wire;
                     return Ok(Fetched { value: all, meta });
                 }
             }
@@ -404,10 +497,12 @@ pub struct ClientStream {
 }
 
 impl ClientStream {
-    /// The response's metadata, with `bytes_received` counted so far.
+    /// The response's metadata, with `bytes_received` (decoded) and `bytes_on_wire` counted so
+    /// far.
     pub fn meta(&self) -> ResponseMeta {
         ResponseMeta {
             bytes_received: self.items.bytes_received(),
+            bytes_on_wire: self.items.bytes_on_wire(),
             ..self.meta.clone()
         }
     }

@@ -12,17 +12,24 @@ use crate::{Secret, XpmError};
 
 /// Supplies a valid access token for the next request.
 ///
-/// Implementations should refresh ahead of expiry (Xero answers 401 `TokenExpired` otherwise, which
-/// the client reports as [`XpmError::NeedsReauth`]). The trait is object safe so a client can hold
+/// Implementations should refresh ahead of expiry. When Xero refuses a token anyway (401 on a
+/// Practice Manager call: `TokenExpired` for a token that died early, or any other detail), the
+/// client calls [`token_rejected`](Self::token_rejected) and asks for a token again, at most
+/// [`crate::practice::MAX_TOKEN_RENEWALS`] times per request; then it gives up with
+/// [`XpmError::AccessTokenRefused`]. A 401 never becomes [`XpmError::NeedsReauth`]: that error comes
+/// only from the source itself, when [`access_token`](Self::access_token) cannot refresh
+/// (`invalid_grant`), and the client passes it on unchanged. The trait is object safe so a client can hold
 /// `Arc<dyn AccessTokenSource>`; any `Fn() -> impl Future<Output = Result<Secret, XpmError>>`
 /// closure implements it too.
 pub trait AccessTokenSource: Send + Sync {
     fn access_token(&self) -> BoxFuture<'_, Result<Secret, XpmError>>;
 
-    /// Xero refused `token` as expired before its time (revoked, or the clocks disagree).
+    /// Xero refused `token` (401): expired before its time, revoked, or the clocks disagree.
     /// Returns whether asking [`access_token`](Self::access_token) again may give another token,
-    /// in which case the client retries the request once. A source that can renew drops `token`
-    /// here so that the next call refreshes; the default cannot, and the refusal stands.
+    /// in which case the client sends the request again (up to
+    /// [`crate::practice::MAX_TOKEN_RENEWALS`] times per request). A source that can renew drops
+    /// `token` here so that the next call refreshes; the default cannot, and the request fails
+    /// with [`XpmError::AccessTokenRefused`].
     fn token_rejected<'a>(&'a self, token: &'a Secret) -> BoxFuture<'a, bool> {
         let _ = token;
         Box::pin(async { false })

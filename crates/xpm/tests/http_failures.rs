@@ -43,7 +43,7 @@ async fn drain(mut stream: hownow_xpm::ClientStream) -> (Vec<hownow_xpm::Client>
 }
 
 #[tokio::test]
-async fn unauthorized_needs_reauthorisation_with_the_problem_detail() {
+async fn unauthorized_with_a_token_that_cannot_be_renewed_is_a_refused_token_not_reauthorisation() {
     let server = MockServer::start().await;
     Mock::given(path(GROUPS))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({
@@ -51,11 +51,15 @@ async fn unauthorized_needs_reauthorisation_with_the_problem_detail() {
         })))
         .mount(&server)
         .await;
+    // A static token: the source has no other one to give.
     let err = practice(&server.uri()).groups().await.unwrap_err();
     match &err {
-        XpmError::NeedsReauth { reason } => assert!(reason.starts_with("TokenExpired"), "{reason}"),
-        other => panic!("expected NeedsReauth, got {other:?}"),
+        XpmError::AccessTokenRefused { tokens: 1, reason } => {
+            assert!(reason.starts_with("TokenExpired"), "{reason}")
+        }
+        other => panic!("expected AccessTokenRefused, got {other:?}"),
     }
+    assert!(!err.is_transient());
     assert!(!err.to_string().contains(TOKEN));
     assert_eq!(requests(&server).await, 1, "not retried");
 }
@@ -104,7 +108,7 @@ fn expired() -> ResponseTemplate {
 }
 
 #[tokio::test]
-async fn an_access_token_refused_as_expired_is_renewed_once_and_the_request_retried() {
+async fn an_access_token_refused_as_expired_is_renewed_and_the_request_sent_again() {
     let server = MockServer::start().await;
     Mock::given(path(GROUPS))
         .and(header("authorization", "Bearer early-dead"))
@@ -122,17 +126,52 @@ async fn an_access_token_refused_as_expired_is_renewed_once_and_the_request_retr
     assert_eq!(*source.rejected.lock().unwrap(), ["early-dead"]);
     assert_eq!(requests(&server).await, 2);
 
-    // A renewed token refused again: the sign-in itself is gone, and no third try is made.
+    // Fresh tokens refused again and again: renewed up to the bound, then a refused-token error
+    // (never "log in again": the refresh itself worked).
     let server = MockServer::start().await;
     Mock::given(path(GROUPS))
         .respond_with(expired())
         .mount(&server)
         .await;
-    let (source, practice) = renewing(&server, &["early-dead", "also-dead"]);
+    let (source, practice) = renewing(&server, &["early-dead", "dead-1", "dead-2", "dead-3", "unused"]);
     let err = practice.groups().await.unwrap_err();
-    assert!(matches!(err, XpmError::NeedsReauth { .. }), "{err:?}");
-    assert_eq!(requests(&server).await, 2, "one renewal, not a loop");
-    assert_eq!(*source.rejected.lock().unwrap(), ["early-dead"]);
+    match &err {
+        XpmError::AccessTokenRefused { tokens, reason } => {
+            assert_eq!(*tokens, hownow_xpm::MAX_TOKEN_RENEWALS + 1);
+            assert!(reason.starts_with("TokenExpired"), "{reason}");
+        }
+        other => panic!("expected AccessTokenRefused, got {other:?}"),
+    }
+    assert!(err.to_string().contains("refused 4 access tokens"), "{err}");
+    assert_eq!(requests(&server).await, 4, "three renewals, not a loop");
+    assert_eq!(
+        *source.rejected.lock().unwrap(),
+        ["early-dead", "dead-1", "dead-2", "dead-3"]
+    );
+}
+
+#[tokio::test]
+async fn any_401_on_an_api_call_renews_the_token_not_only_token_expired() {
+    let server = MockServer::start().await;
+    Mock::given(path(LIST))
+        .and(header("authorization", "Bearer unknown-to-xero"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "Title": "Unauthorized", "Status": 401, "Detail": "AuthenticationUnsuccessful"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path(LIST))
+        .and(header("authorization", "Bearer fresh"))
+        .respond_with(xml(clients_response(&[("u1", "One")])))
+        .mount(&server)
+        .await;
+    let (source, practice) = renewing(&server, &["unknown-to-xero", "fresh"]);
+    let stream = practice.list_clients(None).await.unwrap();
+    assert_eq!(stream.meta().attempts, 1, "a renewal is not a retry");
+    let (clients, error) = drain(stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(clients.len(), 1);
+    assert_eq!(*source.rejected.lock().unwrap(), ["unknown-to-xero"]);
 }
 
 #[tokio::test]
@@ -483,7 +522,7 @@ async fn a_stalled_body_times_out() {
     )])
     .await;
     let mut config = api_config(&base);
-    config.http.idle_timeout = Duration::from_millis(300);
+    config.http.list_idle_timeout = Duration::from_millis(300);
     let started = Instant::now();
     let stream = practice_with(config).list_clients(None).await.unwrap();
     let (clients, error) = drain(stream).await;
@@ -628,4 +667,97 @@ async fn clients_of_the_same_tenant_share_one_limiter() {
         started.elapsed() >= Duration::from_secs(1),
         "same tenant waits for the window"
     );
+}
+
+#[tokio::test]
+async fn a_list_without_a_first_byte_is_retried_once_and_both_tries_are_counted() {
+    let full = many_clients_response(3);
+    let good = RawResponse::xml(Some(full.len()), vec![&full], Duration::ZERO);
+    let (base, count) = raw_server(vec![RawResponse::silent(), good]).await;
+    let mut config = api_config(&base);
+    config.http.list_response_timeout = Duration::from_millis(300);
+    let (stream, attempts) = practice_with(config).list_clients_counted(None).await;
+    let stream = stream.unwrap();
+    assert_eq!(
+        attempts,
+        hownow_xpm::Attempts {
+            attempts: 2,
+            timeouts: 1
+        }
+    );
+    assert_eq!((stream.meta().attempts, stream.meta().timeouts), (2, 1));
+    let (clients, error) = drain(stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(clients.len(), 3);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_list_that_times_out_twice_is_not_tried_a_third_time() {
+    let (base, count) = raw_server(vec![RawResponse::silent()]).await;
+    let mut config = api_config(&base);
+    config.http.list_response_timeout = Duration::from_millis(200);
+    config.retry = fast_retry(4);
+    let (result, attempts) = practice_with(config).list_clients_counted(None).await;
+    assert!(matches!(result, Err(XpmError::Timeout(_))), "{result:?}");
+    assert_eq!(
+        attempts,
+        hownow_xpm::Attempts {
+            attempts: 2,
+            timeouts: 2
+        }
+    );
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_list_that_stalls_before_its_first_client_is_retried_once() {
+    let full = many_clients_response(3);
+    // Headers and the envelope's start, then nothing for far longer than the stall timeout.
+    let stalled = RawResponse::xml(
+        Some(full.len()),
+        vec![&full[..40], &full[40..]],
+        Duration::from_secs(600),
+    );
+    let good = RawResponse::xml(Some(full.len()), vec![&full], Duration::ZERO);
+    let (base, count) = raw_server(vec![stalled, good]).await;
+    let mut config = api_config(&base);
+    config.http.list_idle_timeout = Duration::from_millis(300);
+    let stream = practice_with(config).list_clients(None).await.unwrap();
+    assert_eq!((stream.meta().attempts, stream.meta().timeouts), (2, 1));
+    let (clients, error) = drain(stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(clients.len(), 3);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn other_failures_of_the_list_keep_the_retry_policy() {
+    let full = many_clients_response(2);
+    let broken = RawResponse::xml(Some(full.len()), vec![&full[..30]], Duration::ZERO);
+    let good = RawResponse::xml(Some(full.len()), vec![&full], Duration::ZERO);
+    let (base, count) = raw_server(vec![broken.clone(), broken, good]).await;
+    let (stream, attempts) = practice(&base).list_clients_counted(None).await;
+    assert_eq!(
+        attempts,
+        hownow_xpm::Attempts {
+            attempts: 3,
+            timeouts: 0
+        }
+    );
+    assert_eq!(drain(stream.unwrap()).await.0.len(), 2);
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn small_requests_keep_their_own_short_timeouts() {
+    let (base, count) = raw_server(vec![RawResponse::silent()]).await;
+    let mut config = api_config(&base);
+    // Were the list's timeouts used, this would wait ten minutes.
+    config.http.list_response_timeout = Duration::from_secs(600);
+    config.http.response_timeout = Duration::from_millis(200);
+    config.retry = fast_retry(2);
+    let err = practice_with(config).client("uuid-1").await.unwrap_err();
+    assert!(matches!(err, XpmError::Timeout(_)), "{err:?}");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -22,6 +22,9 @@ pub fn http_config() -> HttpConfig {
         connect_timeout: Duration::from_secs(5),
         response_timeout: Duration::from_secs(5),
         idle_timeout: Duration::from_secs(5),
+        list_response_timeout: Duration::from_secs(5),
+        list_idle_timeout: Duration::from_secs(5),
+        list_timeout_retry_pause: Duration::from_millis(5),
     }
 }
 
@@ -89,7 +92,7 @@ pub fn error_response(description: &str) -> String {
 
 /// What the raw server sends on one connection: `head` (status line and headers, without the
 /// blank line), then `parts` of the body with `pause` before each part after the first; then it
-/// closes the connection.
+/// closes the connection. An empty `head` ([`RawResponse::silent`]) sends nothing at all.
 #[derive(Clone)]
 pub struct RawResponse {
     pub head: String,
@@ -98,6 +101,15 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
+    /// Never answers: reads the request and keeps the connection open until the client gives up.
+    pub fn silent() -> Self {
+        RawResponse {
+            head: String::new(),
+            parts: Vec::new(),
+            pause: Duration::ZERO,
+        }
+    }
+
     /// A 200 XML response announcing `content_length` bytes (more than `parts` hold, to cut the
     /// body short), or no length at all (the body then ends when the connection closes).
     pub fn xml(content_length: Option<usize>, parts: Vec<&str>, pause: Duration) -> Self {
@@ -132,6 +144,15 @@ pub async fn raw_server(responses: Vec<RawResponse>) -> (String, Arc<AtomicUsize
                         Ok(0) | Err(_) => return,
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
+                }
+                if response.head.is_empty() {
+                    // Silent: wait for the client to close its end.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                    }
+                    return;
                 }
                 let _ = socket
                     .write_all(format!("{}\r\n\r\n", response.head).as_bytes())
