@@ -154,6 +154,8 @@ impl Sandbox {
     /// Stops accepting connections, lets responses in flight finish (for a few seconds at
     /// most), then stops.
     pub async fn shutdown(mut self) {
+        // Held lists and first-byte delays would otherwise keep their connections open.
+        self.practice.close();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -167,6 +169,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.practice.close();
         if let Some(server) = self.server.take() {
             server.abort();
         }

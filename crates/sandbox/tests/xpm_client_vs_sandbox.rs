@@ -32,6 +32,9 @@ fn api_config(env: &Env) -> ApiConfig {
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(10),
+            list_response_timeout: Duration::from_secs(15),
+            list_idle_timeout: Duration::from_secs(10),
+            list_timeout_retry_pause: Duration::from_millis(10),
             ..HttpConfig::default()
         },
         retry: RetryPolicy {
@@ -678,7 +681,15 @@ async fn endless_5xx_gives_up_after_the_last_attempt() {
 
 #[tokio::test]
 async fn a_truncated_body_is_an_error_never_a_shorter_list() {
-    let (env, practice) = start(40, Switches::unlimited()).await;
+    // Uncompressed, so the cut falls at a known place of the document itself.
+    let (env, practice) = start(
+        40,
+        Switches {
+            gzip: false,
+            ..Switches::unlimited()
+        },
+    )
+    .await;
     let handle = env.sandbox.practice();
     let mut stream = practice.list_clients(None).await.unwrap();
     let (full, error) = drain(&mut stream).await;
@@ -757,17 +768,50 @@ async fn malformed_xml_is_a_decode_error_with_its_position() {
 }
 
 #[tokio::test]
+async fn a_truncated_gzip_body_is_an_error_never_a_shorter_list() {
+    let (env, practice) = start(200, Switches::unlimited()).await;
+    let mut stream = practice.list_clients(None).await.unwrap();
+    let (full, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    let wire = stream.meta().bytes_on_wire;
+    assert!(wire < stream.meta().bytes_received, "{:?}", stream.meta());
+
+    // The cut is in the compressed bytes, as a connection dropped by the network would be.
+    let cut = wire / 2;
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.truncate_after_bytes = Some(cut))
+        .unwrap();
+    let mut stream = practice
+        .list_clients(None)
+        .await
+        .expect("the first clients arrive");
+    let (partial, error) = drain(&mut stream).await;
+    assert!(
+        !partial.is_empty() && partial.len() < full.len(),
+        "{} of {}",
+        partial.len(),
+        full.len()
+    );
+    assert_eq!(partial[..], full[..partial.len()]);
+    expect_decode_error(error, "gzip list cut in half");
+    assert!(stream.meta().bytes_on_wire <= cut, "{:?}", stream.meta());
+}
+
+#[tokio::test]
 async fn a_throttled_body_still_decodes_completely() {
     let (env, practice) = start(30, Switches::unlimited()).await;
     let mut stream = practice.list_clients(None).await.unwrap();
     let (unthrottled, error) = drain(&mut stream).await;
     assert!(error.is_none(), "{error:?}");
     let size = stream.meta().bytes_received;
+    // The throttle paces the bytes on the wire (compressed).
+    let wire = stream.meta().bytes_on_wire;
 
     // Half a second's worth of body at this rate, sent in tenth-of-a-second slices.
     env.sandbox
         .practice()
-        .update_switches(|s| s.throttle_bytes_per_sec = Some(size * 2))
+        .update_switches(|s| s.throttle_bytes_per_sec = Some(wire * 2))
         .unwrap();
     let started = Instant::now();
     let mut stream = practice.list_clients(None).await.unwrap();
@@ -776,14 +820,16 @@ async fn a_throttled_body_still_decodes_completely() {
     assert!(error.is_none(), "{error:?}");
     assert_eq!(throttled, unthrottled);
     assert_eq!(stream.meta().bytes_received, size);
+    assert_eq!(stream.meta().bytes_on_wire, wire);
     // The throttle really was in force: the last slice cannot leave before 0.4 s.
     assert!(took >= Duration::from_millis(350), "{took:?}");
 }
 
 #[tokio::test]
-async fn an_expired_access_token_needs_reauth_until_the_source_has_a_fresh_one() {
+async fn an_expired_access_token_is_refused_until_the_source_has_a_fresh_one() {
     let env = start_with(|c| c.clients = 30).await;
     let current = Arc::new(Mutex::new(env.token.clone()));
+    // A closure source cannot renew: Xero's refusal stands, but it is not "log in again".
     let source = {
         let current = Arc::clone(&current);
         move || {
@@ -802,10 +848,10 @@ async fn an_expired_access_token_needs_reauth_until_the_source_has_a_fresh_one()
         practice.groups().await.map(drop),
     ] {
         match result {
-            Err(XpmError::NeedsReauth { reason }) => {
+            Err(XpmError::AccessTokenRefused { tokens: 1, reason }) => {
                 assert!(reason.starts_with("TokenExpired"), "{reason}")
             }
-            other => panic!("expected NeedsReauth, got {other:?}"),
+            other => panic!("expected AccessTokenRefused, got {other:?}"),
         }
     }
 
@@ -814,6 +860,213 @@ async fn an_expired_access_token_needs_reauth_until_the_source_has_a_fresh_one()
     assert_eq!(
         list_all(&practice, None).await.len(),
         snapshot(&env).clients().len()
+    );
+}
+
+/// A token source that hands out `tokens` in turn, moving on each time Xero refuses one.
+struct Renewing {
+    tokens: Vec<String>,
+    current: Mutex<usize>,
+    rejected: Mutex<Vec<String>>,
+}
+
+impl Renewing {
+    fn new(tokens: Vec<String>) -> Arc<Self> {
+        Arc::new(Renewing {
+            tokens,
+            current: Mutex::new(0),
+            rejected: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl hownow_xpm::AccessTokenSource for Renewing {
+    fn access_token(&self) -> futures_util::future::BoxFuture<'_, Result<Secret, XpmError>> {
+        let token = self.tokens[*self.current.lock().unwrap()].clone();
+        Box::pin(async move { Ok(Secret::new(token)) })
+    }
+
+    fn token_rejected<'a>(&'a self, token: &'a Secret) -> futures_util::future::BoxFuture<'a, bool> {
+        self.rejected.lock().unwrap().push(token.expose().to_string());
+        let mut current = self.current.lock().unwrap();
+        *current = (*current + 1).min(self.tokens.len() - 1);
+        Box::pin(async { true })
+    }
+}
+
+#[tokio::test]
+async fn a_refused_access_token_is_renewed_and_the_request_goes_through() {
+    let env = start_with(|c| c.clients = 30).await;
+    // The token dies before its time (what a very short lifetime or skewed clocks do, without
+    // waiting for it); the source's next one is fresh.
+    env.sandbox.practice().expire_all_access_tokens();
+    let fresh = env.token_for(&USERS[0]).await;
+    let source = Renewing::new(vec![env.token.clone(), fresh]);
+    let practice = XeroApi::new(api_config(&env))
+        .unwrap()
+        .practice(DEMO_PRACTICE.id, source.clone());
+    let mut stream = practice.list_clients(None).await.unwrap();
+    assert_eq!(stream.meta().attempts, 1, "a renewal is not a retry");
+    let (clients, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(clients.len(), snapshot(&env).clients().len());
+    assert_eq!(*source.rejected.lock().unwrap(), [env.token.as_str()]);
+}
+
+#[tokio::test]
+async fn fresh_tokens_refused_again_and_again_end_in_a_refused_token_error_not_reauth() {
+    let env = start_with(|c| c.clients = 10).await;
+    let never_issued = (0..10).map(|i| format!("never-issued-{i}")).collect();
+    let source = Renewing::new(never_issued);
+    let practice = XeroApi::new(api_config(&env))
+        .unwrap()
+        .practice(DEMO_PRACTICE.id, source.clone());
+    let err = practice.groups().await.unwrap_err();
+    match &err {
+        XpmError::AccessTokenRefused { tokens, .. } => {
+            assert_eq!(*tokens, hownow_xpm::MAX_TOKEN_RENEWALS + 1)
+        }
+        other => panic!("expected AccessTokenRefused, got {other:?}"),
+    }
+    assert!(!err.is_transient());
+    assert_eq!(
+        source.rejected.lock().unwrap().len() as u32,
+        hownow_xpm::MAX_TOKEN_RENEWALS + 1
+    );
+}
+
+// --- Xero's pace: first bytes, held lists, gzip ----------------------------------------------
+
+#[tokio::test]
+async fn a_gzip_list_decodes_to_the_same_clients_with_fewer_bytes_on_the_wire() {
+    let (env, practice) = start(300, Switches::unlimited()).await;
+    let mut stream = practice.list_clients(None).await.unwrap();
+    let (compressed, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    let gzip = stream.meta();
+    assert_eq!(compressed.len(), snapshot(&env).clients().len());
+    assert!(gzip.bytes_on_wire * 2 < gzip.bytes_received, "{gzip:?}");
+
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.gzip = false)
+        .unwrap();
+    let mut stream = practice.list_clients(None).await.unwrap();
+    let (plain, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    let identity = stream.meta();
+    assert_eq!(plain, compressed);
+    assert_eq!(identity.bytes_received, gzip.bytes_received);
+    assert_eq!(identity.bytes_on_wire, identity.bytes_received);
+    // Small answers too.
+    let groups = practice.groups().await.unwrap();
+    assert_eq!(groups.meta.bytes_on_wire, groups.meta.bytes_received);
+}
+
+#[tokio::test]
+async fn a_list_whose_first_byte_never_comes_in_time_is_tried_twice_then_fails() {
+    let env = start_with(|c| {
+        c.clients = 20;
+        // XPM preparing the list for ten minutes; other endpoints answer at once.
+        c.switches.first_byte_delay_ms = [("client.api/list".to_string(), 600_000)].into();
+    })
+    .await;
+    let mut config = api_config(&env);
+    config.http.list_response_timeout = Duration::from_millis(300);
+    let practice = XeroApi::new(config)
+        .unwrap()
+        .practice(DEMO_PRACTICE.id, Arc::new(StaticToken::new(env.token.clone())));
+    let (result, attempts) = practice.list_clients_counted(None).await;
+    assert!(matches!(result, Err(XpmError::Timeout(_))), "{result:?}");
+    assert_eq!(
+        attempts,
+        hownow_xpm::Attempts {
+            attempts: 2,
+            timeouts: 2
+        }
+    );
+    // MAX_ATTEMPTS (4) would allow more tries: the bound is the timeout rule's.
+    // The other endpoints keep their pace.
+    practice.groups().await.unwrap();
+
+    // Once XPM is quick again, the list works, and a stopped sandbox ends waits still running.
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.first_byte_delay_ms.clear())
+        .unwrap();
+    assert_eq!(list_all(&practice, None).await.len(), 20);
+    env.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn elapsed_covers_the_first_byte_delay_and_dates_the_request() {
+    let env = start_with(|c| {
+        c.clients = 5;
+        c.switches.first_byte_delay_ms = [("client.api/get".to_string(), 400)].into();
+    })
+    .await;
+    let practice = practice_client(&env, DEMO_PRACTICE.id);
+    let uuid = snapshot(&env).clients()[0].uuid.clone();
+    let fetched = practice.client(&uuid).await.unwrap();
+    // The sandbox waited 400 ms before its headers: the wait measured can only be longer.
+    assert!(
+        fetched.meta.elapsed >= Duration::from_millis(400),
+        "{:?}",
+        fetched.meta
+    );
+    let date = fetched.meta.date.expect("a Date header");
+    assert_eq!(fetched.meta.sent_at(), Some(date - fetched.meta.elapsed));
+}
+
+#[tokio::test]
+async fn a_read_completes_while_a_list_is_held_in_the_middle() {
+    let (env, practice) = start(200, Switches::unlimited()).await;
+    let data = snapshot(&env);
+    let hold_at: u64 = 40_000;
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.hold_list_after_bytes = Some(hold_at))
+        .unwrap();
+    let mut stream = practice.list_clients(None).await.unwrap();
+    let first = stream.next_client().await.unwrap().unwrap();
+    assert_matches_record(&data, &first, &data.clients()[0]);
+
+    // Held: another request of the same tenant goes through meanwhile.
+    let other = &data.clients()[150];
+    let read = practice.client(&other.uuid).await.unwrap();
+    assert_matches_record(&data, &read.value, other);
+    assert!(
+        stream.meta().bytes_received <= hold_at,
+        "nothing past the hold was sent: {:?}",
+        stream.meta()
+    );
+
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.hold_list_after_bytes = None)
+        .unwrap();
+    let (rest, error) = drain(&mut stream).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(rest.len() + 1, data.clients().len());
+    assert!(stream.meta().bytes_received > hold_at);
+}
+
+#[tokio::test]
+async fn a_held_list_breaks_off_when_the_sandbox_stops() {
+    let (env, practice) = start(100, Switches::unlimited()).await;
+    env.sandbox
+        .practice()
+        .update_switches(|s| s.hold_list_after_bytes = Some(10_000))
+        .unwrap();
+    let mut stream = practice.list_clients(None).await.unwrap();
+    // Bounded: shutdown does not wait for the held response.
+    tokio::time::timeout(Duration::from_secs(60), env.sandbox.shutdown())
+        .await
+        .expect("the sandbox stops although a list is held");
+    let (_, error) = drain(&mut stream).await;
+    assert!(
+        matches!(error, Some(XpmError::Transport(_) | XpmError::Decode(_))),
+        "{error:?}"
     );
 }
 

@@ -318,3 +318,177 @@ async fn list_paging_is_honoured_unless_the_practice_ignores_it() {
         assert_eq!(common::uuids(&again), all, "page {page} returns the whole list");
     }
 }
+
+fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+async fn get_gzip(env: &common::Env, path: &str) -> reqwest::Response {
+    env.http
+        .get(env.xpm_url(path))
+        .bearer_auth(&env.token)
+        .header("xero-tenant-id", DEMO_PRACTICE.id)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn gzip_is_served_when_asked_and_the_faults_shape_the_compressed_bytes() {
+    let env = start().await;
+    let plain = env.get("client.api/list?detailed=true").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+
+    let response = get_gzip(&env, "client.api/list?detailed=true").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["vary"], "accept-encoding");
+    assert!(response.headers().get("date").is_some());
+    let wire = response.bytes().await.unwrap();
+    assert!(wire.len() * 2 < plain.len(), "{} vs {}", wire.len(), plain.len());
+    assert_eq!(gunzip(&wire).unwrap(), plain);
+    // Small answers too.
+    let groups = get_gzip(&env, "clientgroup.api/list").await;
+    assert_eq!(groups.headers()["content-encoding"], "gzip");
+    decode(&String::from_utf8(gunzip(&groups.bytes().await.unwrap()).unwrap()).unwrap());
+
+    // Truncation cuts the compressed stream, as a dropped connection would.
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"truncate_after_bytes": wire.len() / 2})),
+    )
+    .await;
+    let cut = get_gzip(&env, "client.api/list?detailed=true")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(cut.len(), wire.len() / 2);
+    assert_eq!(cut[..], wire[..cut.len()]);
+    assert!(gunzip(&cut).is_err(), "a cut gzip stream is incomplete");
+
+    // The switch off: plain answers even when gzip is accepted.
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"truncate_after_bytes": null, "gzip": false})),
+    )
+    .await;
+    let response = get_gzip(&env, "client.api/list?detailed=true").await;
+    assert!(response.headers().get("content-encoding").is_none());
+    assert_eq!(response.bytes().await.unwrap(), plain);
+}
+
+#[tokio::test]
+async fn every_xpm_answer_carries_a_date() {
+    let env = start_with(|c| c.switches.rate_limit_minute = Some(1)).await;
+    let ok = env.get("clientgroup.api/list").await;
+    let limited = env.get("clientgroup.api/list").await;
+    let unauthorised = env
+        .get_with("clientgroup.api/list", "not-a-token", DEMO_PRACTICE.id)
+        .await;
+    for (what, response) in [("200", ok), ("429", limited), ("401", unauthorised)] {
+        let date = response.headers().get("date").expect(what).to_str().unwrap();
+        assert!(
+            hownow_xpm::http::parse_http_date(date).is_some(),
+            "{what}: {date}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn first_byte_delays_are_per_endpoint_validated_and_may_be_long() {
+    let env = start().await;
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"first_byte_delay_ms": {"client.api/contacts": 400}})),
+    )
+    .await;
+    let started = Instant::now();
+    let response = env.get("client.api/contacts").await;
+    // The wait is before the headers: they cannot arrive sooner.
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // A large practice's list: 150 s is accepted; more than half an hour, or an endpoint XPM
+    // does not have, is not.
+    let state = env
+        .admin_ok(
+            Method::POST,
+            "/switches",
+            Some(json!({"first_byte_delay_ms": {"client.api/list": 150_000}})),
+        )
+        .await;
+    assert_eq!(
+        state["switches"]["first_byte_delay_ms"],
+        json!({"client.api/list": 150_000})
+    );
+    for bad in [
+        json!({"client.api/list": 30 * 60 * 1000 + 1}),
+        json!({"client.api/search": 10}),
+    ] {
+        let (status, body) = env
+            .admin(
+                Method::POST,
+                "/switches",
+                Some(json!({"first_byte_delay_ms": bad})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("first_byte_delay_ms"),
+            "{body}"
+        );
+    }
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"first_byte_delay_ms": {}})),
+    )
+    .await;
+    assert_eq!(env.get("client.api/contacts").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_held_list_sends_its_first_bytes_and_the_rest_once_the_switch_is_cleared() {
+    let env = start().await;
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"hold_list_after_bytes": 5_000})),
+    )
+    .await;
+    let mut response = env.get("client.api/list?detailed=true").await;
+    let mut body = Vec::new();
+    while body.len() < 5_000 {
+        body.extend_from_slice(&response.chunk().await.unwrap().expect("more body"));
+    }
+    // Exactly the bytes before the hold; the sandbox answers other calls meanwhile.
+    assert_eq!(body.len(), 5_000);
+    assert_eq!(env.get("clientgroup.api/list").await.status(), StatusCode::OK);
+    let state = env.admin_ok(Method::GET, "/state", None).await;
+    assert_eq!(state["switches"]["hold_list_after_bytes"], 5_000);
+
+    env.admin_ok(
+        Method::POST,
+        "/switches",
+        Some(json!({"hold_list_after_bytes": null})),
+    )
+    .await;
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    let decoded = decode(std::str::from_utf8(&body).unwrap());
+    assert_eq!(decoded.clients.unwrap().len(), 120);
+}

@@ -1,8 +1,11 @@
 //! XPM 3.1 (and 3.0, same paths) over HTTP: the gateway in front, then the read endpoints.
 //!
 //! Every call passes, in order: the identity gateway (401/403 JSON problems), the tenant's rate
-//! budgets (429), injected failures (5xx); then the endpoint answers XML, and the body faults
-//! (truncation, throttle) shape what goes out. Bad identifiers and parameters are answered as
+//! budgets (429), the latency, injected failures (5xx), the endpoint's first-byte delay; then the
+//! endpoint answers XML, gzip-compressed when the request accepts it, and the body faults (hold,
+//! truncation, throttle) shape what goes out. Hyper stamps every answer's `Date` when it writes
+//! the headers, so after any delay: `Date` minus the wait for the headers is when the request
+//! arrived. Bad identifiers and parameters are answered as
 //! XPM does: HTTP 200 with `<Status>ERROR</Status>`.
 
 use std::sync::Arc;
@@ -21,7 +24,7 @@ use super::data::PracticeData;
 use super::documents::{Document, RecordWriter};
 use super::model::parse_datetime;
 use super::rate_limit::{Decision, Remaining};
-use super::switches::Switches;
+use super::switches::{Switches, XPM_ENDPOINTS};
 use super::xml::{self, ClientShape};
 use super::Practice;
 
@@ -30,6 +33,8 @@ const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 500;
 /// `client.api/list`'s undocumented `page` comes with this size when `pagesize` is absent.
 const DEFAULT_LIST_PAGE_SIZE: usize = 100;
+/// The endpoint `hold_list_after_bytes` holds.
+const LIST_ENDPOINT: &str = "client.api/list";
 
 #[derive(Clone)]
 struct ApiState {
@@ -66,6 +71,8 @@ pub(crate) fn router(practice: Arc<Practice>) -> Router {
 
 async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) -> Response {
     let practice = &api.practice;
+    let endpoint = endpoint_of(request.uri().path());
+    let wants_gzip = accepts_gzip(request.headers());
     let headers = request.headers();
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let tenant_id = headers.get("xero-tenant-id").and_then(|v| v.to_str().ok());
@@ -97,23 +104,93 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
     if practice.take_failure() {
         return with_budget_headers(injected_failure(switches.fail_status), remaining);
     }
+    // XPM preparing its answer: nothing at all is sent meanwhile, not even the headers.
+    if let Some(delay) = endpoint.and_then(|e| switches.first_byte_delay(e)) {
+        if practice.sleep(delay).await.is_err() {
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "The sandbox is stopping");
+        }
+    }
     request.extensions_mut().insert(Call {
         data: tenant.snapshot(),
         switches: switches.clone(),
     });
     let response = with_budget_headers(next.run(request).await, remaining);
-    if switches.truncate_after_bytes.is_none() && switches.throttle_bytes_per_sec.is_none() {
+    let hold = switches
+        .hold_list_after_bytes
+        .filter(|_| endpoint == Some(LIST_ENDPOINT));
+    let compress = switches.gzip && wants_gzip && is_xml(&response);
+    if hold.is_none()
+        && !compress
+        && switches.truncate_after_bytes.is_none()
+        && switches.throttle_bytes_per_sec.is_none()
+    {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
+    let (mut parts, mut body) = response.into_parts();
     // The shaped body no longer has the length the handler declared.
     parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(after) = hold {
+        let practice = Arc::clone(&api.practice);
+        let release: super::faults::Release = Box::pin(async move {
+            practice
+                .wait_for_switches(|s| s.hold_list_after_bytes.is_none())
+                .await
+        });
+        body = super::faults::hold_after(body, after, release);
+    }
+    if compress {
+        body = super::faults::gzip(body);
+        parts
+            .headers
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        parts
+            .headers
+            .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     let body = super::faults::shape_body(
         body,
         switches.truncate_after_bytes,
         switches.throttle_bytes_per_sec,
     );
     Response::from_parts(parts, body)
+}
+
+/// The endpoint the switches name for `path` (one of [`XPM_ENDPOINTS`]): the segment ending in
+/// `.api` and the one after it, e.g. `client.api/get` for `/practicemanager/3.1/client.api/get/…`.
+fn endpoint_of(path: &str) -> Option<&'static str> {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let api = segments.by_ref().find(|s| s.ends_with(".api"))?;
+    let method = segments.next()?;
+    XPM_ENDPOINTS
+        .into_iter()
+        .find(|e| e.split_once('/') == Some((api, method)))
+}
+
+/// Whether the request accepts a gzip answer (`Accept-Encoding: gzip`, not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut params = coding.split(';').map(str::trim);
+            let name = params.next().unwrap_or("");
+            let refused = params.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
+        })
+}
+
+fn is_xml(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/xml"))
 }
 
 fn with_budget_headers(mut response: Response, remaining: Remaining) -> Response {
@@ -492,6 +569,36 @@ mod tests {
         assert_eq!(page_of(10, 0, 2, even), (vec![0, 2], Some(4)));
         assert_eq!(page_of(10, 4, 3, even), (vec![4, 6, 8], None));
         assert_eq!(page_of(10, 9, 3, even), (vec![], None));
+    }
+
+    #[test]
+    fn endpoints_are_named_without_version_or_identifier() {
+        assert_eq!(
+            endpoint_of("/practicemanager/3.1/client.api/list"),
+            Some("client.api/list")
+        );
+        assert_eq!(endpoint_of("/client.api/get/abc-123"), Some("client.api/get"));
+        assert_eq!(
+            endpoint_of("/practicemanager/3.0/clientgroup.api/get/g1"),
+            Some("clientgroup.api/get")
+        );
+        assert_eq!(endpoint_of("/practicemanager/3.1/client.api/search"), None);
+        assert_eq!(endpoint_of("/connections"), None);
+    }
+
+    #[test]
+    fn gzip_is_accepted_unless_refused() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip"));
+        assert!(with("br, GZIP;q=0.5"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("identity"));
+        assert!(!with("deflate, br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

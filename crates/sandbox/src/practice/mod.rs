@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use serde::Serialize;
+use tokio::sync::watch;
 
 pub use data::{Counts, PracticeData};
 pub use generator::PracticeSpec;
@@ -33,7 +34,8 @@ pub use model::{
 };
 pub use store::{NewLink, PracticeError};
 pub use switches::{
-    Switches, XERO_APP_MINUTE_LIMIT, XERO_DAY_LIMIT, XERO_MINUTE_LIMIT, XERO_MINUTE_WINDOW_SECS,
+    Switches, MAX_FIRST_BYTE_DELAY_MS, XERO_APP_MINUTE_LIMIT, XERO_DAY_LIMIT, XERO_MINUTE_LIMIT,
+    XERO_MINUTE_WINDOW_SECS, XPM_ENDPOINTS,
 };
 
 use crate::identity::Identity;
@@ -70,6 +72,9 @@ pub fn standard_practices(clients: usize, seed: u64) -> Vec<(Tenant, PracticeSpe
 pub(crate) struct Practice {
     tenants: Vec<TenantPractice>,
     switches: Mutex<Switches>,
+    /// Wakes responses that wait on the switches (a held list, a first-byte delay): changes on
+    /// every switch change and when the sandbox stops.
+    pulse: watch::Sender<Pulse>,
     /// XPM calls that passed the gateway and the budgets (for `fail_every`).
     calls: AtomicU64,
     limiter: RateLimiter,
@@ -93,6 +98,7 @@ impl Practice {
         Ok(Practice {
             tenants,
             switches: Mutex::new(switches),
+            pulse: watch::Sender::new(Pulse::default()),
             calls: AtomicU64::new(0),
             limiter: RateLimiter::default(),
             identity,
@@ -139,7 +145,60 @@ impl Practice {
     fn defect(&self) -> bool {
         self.switches.lock().expect("switches lock").defect
     }
+
+    /// Wakes whatever waits on the switches.
+    fn switches_changed(&self) {
+        self.pulse.send_modify(|p| p.generation += 1);
+    }
+
+    /// The sandbox is stopping: held and delayed responses end now.
+    pub(crate) fn close(&self) {
+        self.pulse.send_modify(|p| p.closed = true);
+    }
+
+    /// Waits until `released` holds for the current switches (checked now and after every
+    /// change). `Err` when the sandbox stops first.
+    pub(crate) async fn wait_for_switches(&self, released: impl Fn(&Switches) -> bool) -> Result<(), Closed> {
+        let mut pulse = self.pulse.subscribe();
+        loop {
+            // Marked seen before the check, so a change made right after it still wakes us.
+            if pulse.borrow_and_update().closed {
+                return Err(Closed);
+            }
+            if released(&self.switches()) {
+                return Ok(());
+            }
+            pulse.changed().await.map_err(|_| Closed)?;
+        }
+    }
+
+    /// Sleeps for `delay`; `Err` when the sandbox stops first.
+    pub(crate) async fn sleep(&self, delay: Duration) -> Result<(), Closed> {
+        let mut pulse = self.pulse.subscribe();
+        let closed = async {
+            loop {
+                if pulse.borrow_and_update().closed || pulse.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => Ok(()),
+            _ = closed => Err(Closed),
+        }
+    }
 }
+
+/// What [`Practice::pulse`] carries.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pulse {
+    generation: u64,
+    closed: bool,
+}
+
+/// The sandbox stopped while a response waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
 
 /// One practice tenant's figures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -325,6 +384,7 @@ impl PracticeHandle {
         if limits_changed {
             self.practice.limiter.reset();
         }
+        self.practice.switches_changed();
         Ok(())
     }
 
@@ -334,6 +394,11 @@ impl PracticeHandle {
         change(&mut switches);
         self.set_switches(switches.clone())?;
         Ok(switches)
+    }
+
+    /// Ends held and delayed responses: the sandbox is stopping.
+    pub(crate) fn close(&self) {
+        self.practice.close();
     }
 
     /// Forgets the calls counted against every budget.

@@ -3,6 +3,8 @@
 //! Set them at start-up ([`crate::SandboxConfig::switches`], the `hownow sandbox` flags) or while
 //! it runs (`POST /admin/switches`, [`crate::practice::PracticeHandle::update_switches`]).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Xero's per-tenant budgets.
@@ -14,6 +16,20 @@ pub const XERO_APP_MINUTE_LIMIT: u32 = 10_000;
 pub const XERO_MINUTE_WINDOW_SECS: u64 = 60;
 /// Longest `latency_ms` accepted: more would only look like a hung server.
 pub const MAX_LATENCY_MS: u64 = 60_000;
+/// Longest first-byte delay accepted (30 minutes): XPM takes minutes to prepare a large
+/// detailed list, and a client's list timeout is 15 minutes.
+pub const MAX_FIRST_BYTE_DELAY_MS: u64 = 30 * 60 * 1000;
+/// The XPM endpoints, as the keys of [`Switches::first_byte_delay_ms`] name them: the path after
+/// `/practicemanager/3.1/`, without the identifier of a single record.
+pub const XPM_ENDPOINTS: [&str; 7] = [
+    "client.api/list",
+    "client.api/paged-list",
+    "client.api/get",
+    "client.api/contacts",
+    "client.api/contact",
+    "clientgroup.api/list",
+    "clientgroup.api/get",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,6 +54,20 @@ pub struct Switches {
     /// Milliseconds XPM "thinks" before answering each call (0: at once). Keeps a run going for
     /// a known time whatever the response sizes, e.g. to ask for a second sync meanwhile.
     pub latency_ms: u64,
+    /// Milliseconds before the response headers of one endpoint, keyed by endpoint (one of
+    /// [`XPM_ENDPOINTS`], e.g. `"client.api/list"`): XPM preparing a large list before it sends
+    /// anything. Up to [`MAX_FIRST_BYTE_DELAY_MS`]; applies after `latency_ms`, to calls that pass
+    /// the gateway, the budgets and the injected failures. A call already waiting keeps the delay
+    /// it started with; stopping the sandbox ends the wait.
+    pub first_byte_delay_ms: BTreeMap<String, u64>,
+    /// `client.api/list` sends this many bytes of its document (counted before any gzip), then
+    /// holds the rest until this switch is cleared (`null`), then sends the rest. Applies to every
+    /// list started while it is set; stopping the sandbox breaks a held response off.
+    pub hold_list_after_bytes: Option<u64>,
+    /// XPM's answers are gzip-compressed when the request accepts it (`Accept-Encoding: gzip`),
+    /// as Xero's are. The throttle and the truncation then shape the compressed bytes, as the
+    /// network would. On by default.
+    pub gzip: bool,
     /// Response bodies are sent at most this many bytes per second.
     pub throttle_bytes_per_sec: Option<u64>,
     /// Response bodies end after this many bytes, mid-document.
@@ -60,6 +90,9 @@ impl Default for Switches {
             fail_every: 0,
             fail_status: 503,
             latency_ms: 0,
+            first_byte_delay_ms: BTreeMap::new(),
+            hold_list_after_bytes: None,
+            gzip: true,
             throttle_bytes_per_sec: None,
             truncate_after_bytes: None,
             malformed_xml: false,
@@ -91,6 +124,19 @@ impl Switches {
                 self.latency_ms
             ));
         }
+        for (endpoint, delay) in &self.first_byte_delay_ms {
+            if !XPM_ENDPOINTS.contains(&endpoint.as_str()) {
+                return Err(format!(
+                    "first_byte_delay_ms: `{endpoint}` is not an XPM endpoint (one of {})",
+                    XPM_ENDPOINTS.join(", ")
+                ));
+            }
+            if *delay > MAX_FIRST_BYTE_DELAY_MS {
+                return Err(format!(
+                    "first_byte_delay_ms: `{endpoint}` must be at most {MAX_FIRST_BYTE_DELAY_MS}, not {delay}"
+                ));
+            }
+        }
         if self.throttle_bytes_per_sec == Some(0) {
             return Err("throttle_bytes_per_sec must be at least 1 (or null for no throttle)".into());
         }
@@ -105,6 +151,14 @@ impl Switches {
             return true;
         }
         self.fail_every > 0 && call_number % u64::from(self.fail_every) == 0
+    }
+
+    /// The first-byte delay of `endpoint` (one of [`XPM_ENDPOINTS`]), if any.
+    pub(crate) fn first_byte_delay(&self, endpoint: &str) -> Option<std::time::Duration> {
+        self.first_byte_delay_ms
+            .get(endpoint)
+            .filter(|ms| **ms > 0)
+            .map(|ms| std::time::Duration::from_millis(*ms))
     }
 }
 
@@ -132,6 +186,35 @@ mod tests {
         let failed: Vec<bool> = (1..=8).map(|n| s.take_failure(n)).collect();
         assert_eq!(failed, [true, true, true, false, false, true, false, false]);
         assert_eq!(s.fail_next, 0);
+    }
+
+    #[test]
+    fn first_byte_delays_name_real_endpoints_and_stay_under_half_an_hour() {
+        let with = |endpoint: &str, ms: u64| Switches {
+            first_byte_delay_ms: BTreeMap::from([(endpoint.to_string(), ms)]),
+            ..Switches::default()
+        };
+        // A 150-second first byte, as a large practice's detailed list can take.
+        let list = with("client.api/list", 150_000);
+        assert!(list.validate().is_ok());
+        assert_eq!(
+            list.first_byte_delay("client.api/list"),
+            Some(std::time::Duration::from_secs(150))
+        );
+        assert_eq!(list.first_byte_delay("client.api/get"), None);
+        assert!(with("client.api/get", MAX_FIRST_BYTE_DELAY_MS).validate().is_ok());
+        assert!(with("client.api/get", MAX_FIRST_BYTE_DELAY_MS + 1)
+            .validate()
+            .is_err());
+        let unknown = with("client.api/search", 1).validate().unwrap_err();
+        assert!(unknown.contains("client.api/search"), "{unknown}");
+        let json: Switches = serde_json::from_str(
+            r#"{"first_byte_delay_ms": {"client.api/contacts": 2500}, "hold_list_after_bytes": 100}"#,
+        )
+        .unwrap();
+        assert_eq!(json.first_byte_delay_ms["client.api/contacts"], 2500);
+        assert_eq!(json.hold_list_after_bytes, Some(100));
+        assert!(json.gzip);
     }
 
     #[test]
