@@ -72,6 +72,8 @@ impl XeroApi {
                     }
                 };
                 meta.bytes_received = body.len() as u64;
+                // Not compressed: no Accept-Encoding is sent for this small answer.
+                meta.bytes_on_wire = meta.bytes_received;
                 let connections = serde_json::from_slice(&body).map_err(|e| XpmError::Http {
                     status: meta.status,
                     body: format!("not a list of connections: {e}"),

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -377,16 +378,28 @@ impl PracticeClient {
     /// request, since nothing was handed out yet.
     async fn fetch_items(&self, url: Url) -> Result<(Vec<Item>, ResponseMeta), XpmError> {
         let timeouts = Timeouts::small(&self.config().http);
+        let timed_out = AtomicU32::new(0);
+        let timed_out = &timed_out;
         with_retries(&self.config().retry, |attempt| {
             let url = url.clone();
             async move {
-                let (response, mut meta, permit) = self.send_once(url, attempt, timeouts).await?;
-                let (items, decoded, wire) = decode_body(response, Some(permit), timeouts.idle)
-                    .collect()
-                    .await?;
-                meta.bytes_received = decoded;
-                meta.bytes_on_wire = wire;
-                Ok((items, meta))
+                let result = async {
+                    let (response, mut meta, permit) = self.send_once(url, attempt, timeouts).await?;
+                    let (items, decoded, wire) = decode_body(response, Some(permit), timeouts.idle)
+                        .collect()
+                        .await?;
+                    meta.bytes_received = decoded;
+                    meta.bytes_on_wire = wire;
+                    Ok((items, meta))
+                }
+                .await;
+                if matches!(result, Err(XpmError::Timeout(_))) {
+                    timed_out.fetch_add(1, Ordering::Relaxed);
+                }
+                result.map(|(items, mut meta)| {
+                    meta.timeouts = timed_out.load(Ordering::Relaxed);
+                    (items, meta)
+                })
             }
         })
         .await

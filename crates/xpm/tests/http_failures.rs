@@ -761,3 +761,15 @@ async fn small_requests_keep_their_own_short_timeouts() {
     assert!(matches!(err, XpmError::Timeout(_)), "{err:?}");
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_small_request_that_timed_out_then_worked_counts_the_timeout() {
+    let groups = GROUPS_OK.to_string();
+    let good = RawResponse::xml(Some(groups.len()), vec![&groups], Duration::ZERO);
+    let (base, _) = raw_server(vec![RawResponse::silent(), good]).await;
+    let mut config = api_config(&base);
+    config.http.response_timeout = Duration::from_millis(200);
+    let groups = practice_with(config).groups().await.unwrap();
+    assert_eq!((groups.meta.attempts, groups.meta.timeouts), (2, 1));
+    assert_eq!(groups.value.len(), 1);
+}
