@@ -173,10 +173,10 @@ pub async fn clients_search(
     let engine = engine(&core);
     let limit = limit.unwrap_or(200).clamp(1, 5000);
     blocking(move || {
-        let found = engine.clients(connection_id, query.as_deref())?;
+        let (total, found) = engine.client_page(connection_id, query.as_deref(), limit)?;
         Ok(ClientPage {
-            total: found.len(),
-            clients: found.iter().take(limit).map(ClientRow::from).collect(),
+            total: total as usize,
+            clients: found.iter().map(ClientRow::from).collect(),
         })
     })
     .await
@@ -191,7 +191,7 @@ pub async fn clients_contacts(
     let engine = engine(&core);
     blocking(move || {
         let contacts = engine
-            .store()?
+            .reader()?
             .contacts_of(connection_id, &client_uuid)
             .map_err(CommandError::from)?;
         Ok(contacts

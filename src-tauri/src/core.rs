@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use hownow_sync::connect::{ConnectError, RedirectKind, RedirectMode, PRIVILEGE_GUIDANCE};
 use hownow_sync::engine::{ConnectionOverview, Engine, EngineError, EngineOptions, EngineSettings};
 use hownow_sync::{
-    ConnectionStatus, Progress, ProgressSink, RunKind, RunOutcome, RunTrigger, SyncRequest, SyncSettings,
+    Clock, ConnectionStatus, Progress, ProgressSink, RunKind, RunOutcome, RunTrigger, SyncRequest,
+    SyncSettings, SystemClock,
 };
 use tokio::sync::Notify;
 
@@ -72,6 +73,7 @@ pub struct AppPaths {
 
 pub struct AppCore {
     data_dir: PathBuf,
+    clock: Arc<dyn Clock>,
     export_dir: PathBuf,
     backend: RwLock<Arc<Backend>>,
     ui: Arc<dyn Ui>,
@@ -106,10 +108,20 @@ impl AppCore {
     /// Opens the engine on `data_dir`; with no Xero client id configured there, starts the Demo
     /// practice instead. Call on the async runtime the app runs on (the demo's server lives there).
     pub async fn open(paths: AppPaths, ui: Arc<dyn Ui>) -> Result<Arc<AppCore>, String> {
+        AppCore::open_with_clock(paths, ui, Arc::new(SystemClock)).await
+    }
+
+    /// [`AppCore::open`] with the engine's time read from `clock` (tests choose the hour).
+    pub async fn open_with_clock(
+        paths: AppPaths,
+        ui: Arc<dyn Ui>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<AppCore>, String> {
         let data_dir = paths.data_dir;
-        let backend = open_backend(&data_dir, None).await?;
+        let backend = open_backend(&data_dir, None, clock.clone()).await?;
         let desktop = DesktopSettings::load(&data_dir);
         Ok(Arc::new(AppCore {
+            clock,
             export_dir: paths.export_dir.unwrap_or_else(|| data_dir.join("exports")),
             data_dir,
             backend: RwLock::new(Arc::new(backend)),
@@ -401,6 +413,16 @@ impl AppCore {
             .map(|r| r.progress.as_ref().and_then(|p| p.percent))
     }
 
+    /// What a running sync waits for, when it waits for XPM to prepare the client list.
+    pub fn running_wait(&self) -> Option<String> {
+        let running = lock(&self.running);
+        running
+            .values()
+            .filter_map(|r| r.progress.as_ref())
+            .find(|p| p.phase == "preparing")
+            .map(|p| p.message.clone())
+    }
+
     /// A sync the admin asked for: refused with a clear reason when the connection cannot sync
     /// (unknown, disconnected, needing reauthorisation) or already syncs here.
     pub async fn request_sync(
@@ -410,7 +432,7 @@ impl AppCore {
         force: bool,
     ) -> CommandResult<()> {
         let engine = self.backend().engine.clone();
-        let connection = blocking(move || Ok(engine.store()?.connection(connection_id)?)).await?;
+        let connection = blocking(move || Ok(engine.reader()?.connection(connection_id)?)).await?;
         match connection.status {
             ConnectionStatus::Disconnected => Err(CommandError::invalid(format!(
                 "{} is disconnected; reconnect it to sync",
@@ -461,7 +483,7 @@ impl AppCore {
     async fn run_sync(self: Arc<Self>, connection_id: i64, kind: RunKind, trigger: RunTrigger, force: bool) {
         let backend = self.backend();
         let engine = backend.engine.clone();
-        let counts = blocking(move || Ok(engine.store()?.counts(connection_id)?))
+        let counts = blocking(move || Ok(engine.reader()?.counts(connection_id)?))
             .await
             .ok();
         if let Some(counts) = counts {
@@ -487,7 +509,7 @@ impl AppCore {
         let engine = backend.engine.clone();
         let (run, tenant_name) = blocking(move || {
             let run = engine.history(connection_id, 1)?.into_iter().next();
-            let name = engine.store()?.connection(connection_id)?.tenant_name;
+            let name = engine.reader()?.connection(connection_id)?.tenant_name;
             Ok((run, name))
         })
         .await
@@ -573,7 +595,7 @@ impl AppCore {
             ));
         }
         self.cancel_login();
-        let backend = open_backend(&self.data_dir, Some(client_id))
+        let backend = open_backend(&self.data_dir, Some(client_id), self.clock.clone())
             .await
             .map_err(CommandError::internal)?;
         *self.backend.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(backend);
@@ -644,7 +666,7 @@ fn starting(connection_id: i64, kind: RunKind) -> ProgressView {
         connection_id,
         run_kind: kind.as_str(),
         phase: "starting",
-        message: "Starting",
+        message: "Starting".to_string(),
         done: 0,
         total: None,
         percent: None,
@@ -665,10 +687,18 @@ impl ProgressSink for Relay<'_> {
 
 /// The engine for the real data dir, or the demo when no client id is configured.
 /// `client_id`: `Some(change)` to save a new client id first.
-async fn open_backend(data_dir: &Path, client_id: Option<Option<String>>) -> Result<Backend, String> {
+async fn open_backend(
+    data_dir: &Path,
+    client_id: Option<Option<String>>,
+    clock: Arc<dyn Clock>,
+) -> Result<Backend, String> {
     let dir = data_dir.to_path_buf();
+    let engine_clock = clock.clone();
     let engine = tokio::task::spawn_blocking(move || -> Result<Engine, EngineError> {
-        let engine = Engine::open(EngineOptions::new(dir))?;
+        let engine = Engine::open(EngineOptions {
+            clock: engine_clock,
+            ..EngineOptions::new(dir)
+        })?;
         if let Some(client_id) = client_id {
             let mut xero = engine.settings().xero;
             xero.client_id = client_id;
@@ -687,7 +717,7 @@ async fn open_backend(data_dir: &Path, client_id: Option<Option<String>>) -> Res
         });
     }
     drop(engine);
-    let demo = demo::start(data_dir).await?;
+    let demo = demo::start(data_dir, clock).await?;
     Ok(Backend {
         engine: demo.engine.clone(),
         demo: Some(demo),

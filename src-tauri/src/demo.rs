@@ -9,6 +9,7 @@ use std::sync::Arc;
 use hownow_sandbox::{Sandbox, SandboxConfig};
 use hownow_sync::connect::RedirectKind;
 use hownow_sync::engine::{CredentialStorage, Engine, EngineOptions, XeroSettings};
+use hownow_sync::Clock;
 
 /// The client id the demo logs in with (the sandbox accepts any).
 const DEMO_CLIENT_ID: &str = "hownow-admin-demo";
@@ -21,7 +22,7 @@ pub struct DemoPractice {
     pub sandbox: Sandbox,
 }
 
-pub async fn start(data_dir: &Path) -> Result<DemoPractice, String> {
+pub async fn start(data_dir: &Path, clock: Arc<dyn Clock>) -> Result<DemoPractice, String> {
     let dir = data_dir.join(DEMO_DIR);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
@@ -33,6 +34,7 @@ pub async fn start(data_dir: &Path) -> Result<DemoPractice, String> {
     let mut options = EngineOptions::new(&dir);
     options.storage = Some(CredentialStorage::Memory);
     options.use_env = false;
+    options.clock = clock;
     let engine = Engine::open(options).map_err(|e| e.to_string())?;
     engine.set_xero_settings(XeroSettings {
         issuer: sandbox.issuer().to_string(),

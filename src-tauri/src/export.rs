@@ -24,7 +24,7 @@ pub fn write_csv(
         .filter_map(|c| c.client.uuid)
         .collect();
     let records: Vec<HowNowRecord> = engine
-        .store()?
+        .reader()?
         .records(connection_id)
         .map_err(CommandError::from)?
         .into_iter()

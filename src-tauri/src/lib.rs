@@ -106,6 +106,7 @@ impl<R: Runtime> TauriUi<R> {
                 syncing: core
                     .running_progress()
                     .or_else(|| overviews.iter().any(|o| o.running_pid.is_some()).then_some(None)),
+                waiting: core.running_wait(),
                 needs_reauth: overviews
                     .iter()
                     .any(|o| o.connection.status == hownow_sync::ConnectionStatus::NeedsReauth),

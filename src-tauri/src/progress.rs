@@ -8,6 +8,7 @@ use crate::views::ProgressView;
 /// How a run's progress maps onto 0–100 %: each phase fills its band.
 fn band(kind: RunKind, phase: Phase) -> (f64, f64) {
     match (kind, phase) {
+        (_, Phase::Preparing) => (0.0, 0.0),
         (RunKind::Full, Phase::Listing) => (0.0, 90.0),
         (RunKind::Full, Phase::Removing) => (90.0, 93.0),
         (RunKind::Full, Phase::CheckingMissed) => (93.0, 97.0),
@@ -21,6 +22,10 @@ fn band(kind: RunKind, phase: Phase) -> (f64, f64) {
 
 fn words(phase: Phase) -> (&'static str, &'static str) {
     match phase {
+        Phase::Preparing => (
+            "preparing",
+            "Waiting for Xero Practice Manager to prepare the client list…",
+        ),
         Phase::Listing => ("listing", "Receiving clients"),
         Phase::Removing => ("removing", "Marking clients no longer in XPM"),
         Phase::CheckingMissed => ("checking_missed", "Checking what XPM did not flag"),
@@ -41,6 +46,8 @@ pub struct SizeHint {
 
 pub fn view(connection_id: i64, kind: RunKind, event: &Progress, hint: SizeHint) -> ProgressView {
     let (phase, message) = words(event.phase);
+    // While XPM prepares the list, the time waited is the news (a bar would look frozen).
+    let message = event.waiting_message().unwrap_or_else(|| message.to_string());
     let estimated = match (kind, event.phase) {
         (RunKind::Full, Phase::Listing) => Some(hint.clients),
         (_, Phase::SweepingContacts) => Some(hint.contacts),
@@ -52,7 +59,9 @@ pub fn view(connection_id: i64, kind: RunKind, event: &Progress, hint: SizeHint)
         // An estimate can be exceeded (clients added since): stay inside the band.
         Some(size) => Some(lo + (event.done as f64 / size as f64).min(1.0) * (hi - lo)),
         // Phases without counts: their band's start, once earlier phases had a size.
-        None if event.phase != Phase::Listing && (hint.clients > 0 || event.phase == Phase::Committing) => {
+        None if !matches!(event.phase, Phase::Listing | Phase::Preparing)
+            && (hint.clients > 0 || event.phase == Phase::Committing) =>
+        {
             Some(lo)
         }
         None => None,
@@ -89,7 +98,10 @@ mod tests {
             &event(Phase::Listing, 400, None),
             SizeHint::default(),
         );
-        assert_eq!((v.percent, v.done, v.message), (None, 400, "Receiving clients"));
+        assert_eq!(
+            (v.percent, v.done, v.message.as_str()),
+            (None, 400, "Receiving clients")
+        );
         assert_eq!(v.connection_id, 3);
         assert_eq!(v.run_kind, "full");
         let commit = view(
@@ -99,6 +111,21 @@ mod tests {
             SizeHint::default(),
         );
         assert_eq!(commit.percent, Some(97.0));
+    }
+
+    #[test]
+    fn the_wait_for_xpm_says_how_long_not_a_frozen_bar() {
+        let hint = SizeHint {
+            clients: 1000,
+            contacts: 0,
+        };
+        let v = view(1, RunKind::Full, &event(Phase::Preparing, 130, None), hint);
+        assert_eq!(v.phase, "preparing");
+        assert_eq!(
+            v.message,
+            "Waiting for Xero Practice Manager to prepare the client list… 2 min"
+        );
+        assert_eq!(v.percent, None, "no bar while nothing arrives");
     }
 
     #[test]

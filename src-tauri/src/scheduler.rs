@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hownow_sync::ConnectionStatus;
-use time::OffsetDateTime;
 
 use crate::core::AppCore;
 
@@ -36,7 +35,7 @@ pub async fn tick(core: &Arc<AppCore>) -> Duration {
             return MAX_WAIT;
         }
     };
-    let now = OffsetDateTime::now_utc();
+    let now = core.backend().engine.clock().now();
     let mut wake = MAX_WAIT;
     for overview in overviews {
         let id = overview.connection.id;

@@ -72,6 +72,8 @@ pub struct TrayState {
     pub connections: usize,
     /// A sync is running; `Some(percent)` when its size is known.
     pub syncing: Option<Option<f64>>,
+    /// The sync waits for XPM to prepare the client list: what to say instead of a percentage.
+    pub waiting: Option<String>,
     pub needs_reauth: bool,
     pub last_sync: Option<LastSync>,
 }
@@ -98,6 +100,8 @@ impl TrayModel {
 pub fn model(state: &TrayState, now: OffsetDateTime) -> TrayModel {
     let status_line = if state.connections == 0 {
         "Not connected to Xero Practice Manager".to_string()
+    } else if let (Some(_), Some(waiting)) = (state.syncing, &state.waiting) {
+        waiting.clone()
     } else if let Some(percent) = state.syncing {
         match percent {
             Some(p) => format!("Syncing… {}%", p.clamp(0.0, 100.0).floor()),
@@ -184,6 +188,7 @@ mod tests {
         TrayState {
             connections: 1,
             syncing: None,
+            waiting: None,
             needs_reauth: false,
             last_sync: last,
         }
@@ -238,6 +243,15 @@ mod tests {
             ..connected(Some(ok))
         };
         assert_eq!(model(&syncing, NOW).status_line, "Syncing… 42%");
+        let waiting = TrayState {
+            syncing: Some(None),
+            waiting: Some("Waiting for Xero Practice Manager to prepare the client list… 2 min".into()),
+            ..syncing.clone()
+        };
+        assert_eq!(
+            model(&waiting, NOW).status_line,
+            "Waiting for Xero Practice Manager to prepare the client list… 2 min"
+        );
         let no_size = TrayState {
             syncing: Some(None),
             ..connected(None)

@@ -40,7 +40,7 @@ pub struct ProgressView {
     pub run_kind: &'static str,
     pub phase: &'static str,
     /// What is happening, in words ("Receiving clients").
-    pub message: &'static str,
+    pub message: String,
     pub done: u64,
     /// Known for some phases only.
     pub total: Option<u64>,

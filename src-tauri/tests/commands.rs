@@ -1,13 +1,17 @@
 //! The window's commands over Tauri's mock runtime (no display): their contracts and errors,
 //! against the in-process Demo practice, with the test playing the browser and the OS (it hands
 //! the deep link to the app as the deep-link handler does). Last, the background scheduler,
-//! stepped one pass at a time with the directory's clock moved back.
+//! stepped one pass at a time with the engine's clock moved forward.
+//!
+//! The engine's clock is injected: every harness starts at 10:00 UTC tomorrow (never the wall
+//! clock's hour), and `next_sync_is_right_at_every_hour_of_the_day` walks a whole day.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hownow_admin::core::{AppCore, AppPaths, Ui};
 use hownow_admin::views::{LoginView, ProgressView, SyncFinished};
+use hownow_sync::{Clock, ShiftedClock};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
@@ -51,18 +55,32 @@ struct Harness {
     window: WebviewWindow<MockRuntime>,
     ui: Arc<RecordingUi>,
     core: Arc<AppCore>,
+    clock: Arc<ShiftedClock>,
     dir: tempfile::TempDir,
+}
+
+/// `hour`:00 UTC tomorrow: a fixed hour whatever the time of day the tests run, and later than
+/// the sandbox's own (real) clock, as a real Xero's clock would be near ours.
+fn tomorrow_at(hour: u8) -> time::OffsetDateTime {
+    let tomorrow = time::OffsetDateTime::now_utc().date() + time::Duration::days(1);
+    tomorrow.with_hms(hour, 0, 0).unwrap().assume_utc()
 }
 
 impl Harness {
     fn new() -> Harness {
+        Harness::at(tomorrow_at(10))
+    }
+
+    fn at(start: time::OffsetDateTime) -> Harness {
+        let clock = Arc::new(ShiftedClock::starting_at(start));
         let dir = tempfile::tempdir().unwrap();
         let ui = Arc::new(RecordingUi::default());
         let paths = AppPaths {
             data_dir: dir.path().join("data"),
             export_dir: Some(dir.path().join("exports")),
         };
-        let core = tauri::async_runtime::block_on(AppCore::open(paths, ui.clone())).unwrap();
+        let core = tauri::async_runtime::block_on(AppCore::open_with_clock(paths, ui.clone(), clock.clone()))
+            .unwrap();
         let app = mock_builder()
             .invoke_handler(hownow_admin::handler())
             .manage(core.clone())
@@ -76,6 +94,7 @@ impl Harness {
             window,
             ui,
             core,
+            clock,
             dir,
         }
     }
@@ -160,27 +179,10 @@ impl Harness {
             .unwrap()
     }
 
-    /// Moves every time the schedule reads back by `hours`, as if the app had been closed (or
-    /// the computer asleep) that long since the last sync.
+    /// Moves the engine's clock `hours` forward, as if the app had been closed (or the computer
+    /// asleep) that long since the last sync.
     fn time_passes(&self, hours: i64) {
-        let db = rusqlite::Connection::open(self.core.backend().engine.database_path()).unwrap();
-        db.busy_timeout(Duration::from_secs(10)).unwrap();
-        let shift = format!("-{hours} hours");
-        for (table, column) in [
-            ("sync_runs", "started_at"),
-            ("sync_runs", "ended_at"),
-            ("connections", "created_at"),
-            ("connections", "token_refreshed_at"),
-        ] {
-            db.execute(
-                &format!(
-                    "UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%fZ', {column}, ?1) \
-                     WHERE {column} IS NOT NULL"
-                ),
-                [&shift],
-            )
-            .unwrap();
-        }
+        self.clock.advance(time::Duration::hours(hours));
     }
 
     /// One pass of the background scheduler; returns how long it would sleep.
@@ -465,6 +467,47 @@ fn a_login_can_be_cancelled_and_reopened_only_while_pending() {
     assert_eq!(h.err("login_open_again", json!({}))["kind"], "login");
 }
 
+/// The next sync the card shows, after a full sync at each hour of a day: whichever of the
+/// changes sync (six hours on) and the daily full sync (02:00, the default) comes first. Run at
+/// every hour so a time-of-day assumption cannot hide in a test that passes only by day.
+#[test]
+fn next_sync_is_right_at_every_hour_of_the_day() {
+    let h = Harness::at(tomorrow_at(0));
+    let id = h.connect()["id"].as_i64().unwrap();
+    h.ok("app_info", json!({"utcOffsetMinutes": 0}));
+    let day = tomorrow_at(0) + time::Duration::days(1);
+    for hour in 0..24u8 {
+        h.clock.set(day + time::Duration::hours(i64::from(hour)));
+        let before = h.finished_runs();
+        h.ok("sync_start", json!({"connectionId": id, "kind": "full"}));
+        h.wait_for("the full sync", || h.finished_runs() == before + 1);
+        let run = h.last_run();
+        assert_eq!((run.kind, run.outcome), ("full", "ok"), "at {hour}:00");
+        let next = h.ok("connections_list", json!({}))[0]["nextSync"].clone();
+        let at = time::OffsetDateTime::parse(
+            next["at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        // Hours from this run to the next 02:00 strictly after it.
+        let to_daily = match (2 + 24 - i64::from(hour)) % 24 {
+            0 => 24,
+            n => n,
+        };
+        if to_daily <= 6 {
+            assert_eq!(next["kind"], "full", "at {hour}:00: {next}");
+            assert_eq!(
+                at,
+                day + time::Duration::hours(i64::from(hour) + to_daily),
+                "at {hour}:00"
+            );
+        } else {
+            assert_eq!(next["kind"], "changes", "at {hour}:00: {next}");
+            assert_eq!(at - run.started_at, time::Duration::hours(6), "at {hour}:00");
+        }
+    }
+}
+
 #[test]
 fn settings_are_validated_and_saved() {
     let h = Harness::new();
@@ -699,7 +742,7 @@ fn the_scheduler_runs_changes_when_due_and_catches_up_once_after_downtime() {
         .token_refreshed_at
         .unwrap();
     assert!(
-        time::OffsetDateTime::now_utc() - refreshed < time::Duration::minutes(5),
+        h.clock.now() - refreshed < time::Duration::minutes(5),
         "the idle token refresh ran: {refreshed}"
     );
     h.scheduler_pass();
@@ -721,7 +764,7 @@ fn the_scheduler_prefers_the_daily_full_sync_and_leaves_paused_connections_alone
     h.ok("app_info", json!({"utcOffsetMinutes": 0}));
     // The daily full sync's hour passed an hour ago: a day later both a changes sync and the
     // daily full sync are due, and the full one (which brings everything) runs.
-    let hour_ago = (time::OffsetDateTime::now_utc().hour() + 23) % 24;
+    let hour_ago = (h.clock.now().hour() + 23) % 24;
     h.save_schedule(6, true, hour_ago);
     h.time_passes(25);
     h.scheduler_pass();

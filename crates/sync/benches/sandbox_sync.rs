@@ -9,7 +9,10 @@
 //!     verify slice);
 //! (e) the engine alone: the same clients from memory (no HTTP, no XML);
 //! (b) the same initial full sync against the sandbox throttled to 2 MB/s, over the time to
-//!     merely download the same list at the same throttle.
+//!     merely download the same list at the same throttle (uncompressed, as before gzip);
+//! (f) reads while a full sync streams a throttled (gzip) list into the same directory: p50 and
+//!     p99 latency of the status and of a 200-row client search, in this process (the engine's
+//!     read pool) and from another process (this binary again, `HOWNOW_BENCH_ROLE=reader`).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -18,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use hownow_sandbox::tenants::{DEMO_PRACTICE, USERS};
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
+use hownow_sync::engine::{CredentialStorage, Engine, EngineOptions};
 use hownow_sync::{
     run_sync, MemorySource, NewConnection, NoProgress, Phase, Progress, RunKind, RunTrigger, Store,
     SyncReport, SyncRequest, SyncSettings,
@@ -145,7 +149,10 @@ impl Bench {
     }
 
     fn throttle(&self, bytes_per_sec: Option<u64>) {
-        let body = serde_json::json!({ "throttle_bytes_per_sec": bytes_per_sec });
+        self.switches(serde_json::json!({ "throttle_bytes_per_sec": bytes_per_sec, "gzip": false }));
+    }
+
+    fn switches(&self, body: serde_json::Value) {
         self.rt.block_on(async {
             let answer = self
                 .http
@@ -183,10 +190,82 @@ impl Bench {
     }
 }
 
+/// Latencies of repeated reads, until `stop` says so (at most `MAX_READS` each).
+#[derive(Default)]
+struct Latencies {
+    status: Vec<Duration>,
+    search: Vec<Duration>,
+}
+
+const MAX_READS: usize = 100_000;
+
+impl Latencies {
+    fn measure(engine: &Engine, id: i64, stop: impl Fn() -> bool) -> Latencies {
+        let mut l = Latencies::default();
+        while !stop() && l.status.len() < MAX_READS {
+            let t = Instant::now();
+            let status = engine.status().unwrap();
+            l.status.push(t.elapsed());
+            assert_eq!(status.len(), 1);
+            let t = Instant::now();
+            let (total, page) = engine.client_page(id, Some("a"), 200).unwrap();
+            l.search.push(t.elapsed());
+            assert!(
+                total >= page.len() as u64 && page.len() == 200,
+                "{total} {}",
+                page.len()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        l
+    }
+
+    fn line(&self, what: &str) -> String {
+        let pct = |v: &[Duration], p: f64| {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len().max(1)) - 1;
+            v.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+        };
+        format!(
+            "{what}: status p50 {:.1} ms, p99 {:.1} ms; 200-row search p50 {:.1} ms, p99 {:.1} ms ({} reads each)",
+            pct(&self.status, 0.5),
+            pct(&self.status, 0.99),
+            pct(&self.search, 0.5),
+            pct(&self.search, 0.99),
+            self.status.len()
+        )
+    }
+}
+
+/// The other process of (f): reads the data dir `HOWNOW_BENCH_DIR` until `stop` appears in it,
+/// then prints its latencies.
+fn reader_child() {
+    let dir = std::path::PathBuf::from(std::env::var("HOWNOW_BENCH_DIR").unwrap());
+    let engine = reader_engine(&dir);
+    let id = engine.connections().unwrap()[0].id;
+    println!("READY");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let latencies = Latencies::measure(&engine, id, || {
+        dir.join("stop").exists() || Instant::now() > deadline
+    });
+    println!("{}", latencies.line("another process"));
+}
+
+fn reader_engine(dir: &std::path::Path) -> Engine {
+    Engine::open(EngineOptions {
+        storage: Some(CredentialStorage::Memory),
+        use_env: false,
+        ..EngineOptions::new(dir)
+    })
+    .unwrap()
+}
+
 fn main() {
-    if std::env::var("HOWNOW_BENCH_ROLE").as_deref() == Ok("sandbox") {
-        sandbox_child();
-        return;
+    match std::env::var("HOWNOW_BENCH_ROLE").as_deref() {
+        Ok("sandbox") => return sandbox_child(),
+        Ok("reader") => return reader_child(),
+        _ => {}
     }
     // `cargo bench` passes `--bench`; a number is the practice size.
     let clients: usize = std::env::args()
@@ -360,7 +439,69 @@ fn main() {
         "peak RSS of this process over all runs: {:.0} MB (after (a) it was the sync's; (e) held the decoded practice)",
         peak_rss_mb()
     );
+    drop(store);
+    reads_during_a_sync(&bench);
 
     drop(child.stdin.take());
     let _ = child.wait();
 }
+
+/// (f): a throttled full re-sync of the directory (b) made, with readers in this process and in
+/// another one; both stop when the sync ends.
+fn reads_during_a_sync(bench: &Bench) {
+    let dir = bench.dir.path().join("b");
+    let engine = reader_engine(&dir);
+    let id = engine.connections().unwrap()[0].id;
+    let mut other = Command::new(std::env::current_exe().unwrap())
+        .env("HOWNOW_BENCH_ROLE", "reader")
+        .env("HOWNOW_BENCH_DIR", &dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(other.stdout.take().unwrap());
+    let mut ready = String::new();
+    out.read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "READY");
+
+    bench.switches(serde_json::json!({ "throttle_bytes_per_sec": FLIST_THROTTLE, "gzip": true }));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (report, elapsed, here) = std::thread::scope(|s| {
+        let reads =
+            s.spawn(|| Latencies::measure(&engine, id, || done.load(std::sync::atomic::Ordering::SeqCst)));
+        let mut store = Store::open(dir.join("hownow.sqlite3")).unwrap();
+        let lock_dir = store.lock_dir();
+        let started = Instant::now();
+        let report = bench
+            .rt
+            .block_on(run_sync(
+                &mut store,
+                &bench.practice,
+                &lock_dir,
+                id,
+                SyncRequest::new(RunKind::Full, RunTrigger::Manual),
+                &NoProgress,
+            ))
+            .unwrap();
+        let elapsed = started.elapsed();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (report, elapsed, reads.join().unwrap())
+    });
+    std::fs::write(dir.join("stop"), b"").unwrap();
+    let mut theirs = String::new();
+    out.read_line(&mut theirs).unwrap();
+    let _ = other.wait();
+    bench.switches(serde_json::json!({ "throttle_bytes_per_sec": null }));
+    println!(
+        "(f) reads during a full sync of {} clients streaming at {:.1} MB/s on the wire (gzip: {:.1} MB on the wire, {:.1} MB decoded) for {:.1} s:",
+        report.counts.fetched,
+        FLIST_THROTTLE as f64 / 1e6,
+        report.counts.bytes_on_wire as f64 / 1e6,
+        report.counts.bytes as f64 / 1e6,
+        elapsed.as_secs_f64()
+    );
+    println!("    {}", here.line("this process"));
+    println!("    {}", theirs.trim());
+}
+
+/// The wire speed of (f)'s list: slow enough that the sync's transaction stays open a while.
+const FLIST_THROTTLE: u64 = 500_000;

@@ -17,6 +17,9 @@ pub enum SyncError {
     #[error("the client directory {path} was written by a newer HowNow Admin (schema {found}; this version knows up to {known})")]
     SchemaTooNew { path: PathBuf, found: i64, known: i64 },
 
+    #[error("the client directory {path} has schema {found} but this version needs {known}; open it once with HowNow Admin (not read-only) to upgrade it")]
+    SchemaTooOld { path: PathBuf, found: i64, known: i64 },
+
     #[error("could not use {path}: {source}")]
     Io {
         path: PathBuf,

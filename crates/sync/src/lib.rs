@@ -2,6 +2,7 @@
 //! Practice Manager. No UI and no Tauri: the desktop app and the `hownow` CLI are thin layers
 //! over this crate.
 //!
+//! * [`Clock`]: where the engine reads "now" (injected, so tests choose the hour).
 //! * [`Store`]: the directory (clients, contacts, links, groups, relationships, notes), sync
 //!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`).
 //! * [`record`]: the HowNow contact record, a derived view of a client (SPEC 4.1).
@@ -11,7 +12,7 @@
 //! * [`secrets`] and [`tokens`]: credential stores and single-flight token refresh.
 
 pub mod budget;
-mod clock;
+pub mod clock;
 pub mod connect;
 pub mod diff;
 pub mod engine;
@@ -27,6 +28,7 @@ pub mod store;
 pub mod sync;
 pub mod tokens;
 
+pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use connect::{
     AuthorizedLogin, ConnectError, LoginStarted, RedirectKind, RedirectMode, TenantChoice, PRIVILEGE_GUIDANCE,
 };

@@ -84,7 +84,7 @@ impl SyncLock {
         let stamp = format!(
             "pid={}\nstarted_at={}\n",
             std::process::id(),
-            clock::to_db(clock::now())
+            clock::to_db(clock::now_stored(&clock::SystemClock))
         );
         file.set_len(0)
             .and_then(|_| file.seek(SeekFrom::Start(0)))

@@ -7,8 +7,13 @@
 //! * The rotated refresh token is written to the [`SecretStore`] BEFORE the new access token is
 //!   handed out: if storing fails, the access token is dropped and the call fails, so the app
 //!   never works on with a refresh token it could lose.
-//! * `invalid_grant` (a dead or revoked refresh token) sets the connection to `needs_reauth`,
-//!   which pauses its schedule; nothing is deleted.
+//! * `invalid_grant` (a dead or revoked refresh token) is [`SyncError::NeedsReauth`]; the caller
+//!   marks the connection (a run records it as it fails, the engine's idle refresh at once), which
+//!   pauses its schedule; nothing is deleted. An access token refused by the API is only ever a
+//!   reason to refresh: it never means reauthorisation.
+//! * A refresh never opens the directory: its time goes to the state file
+//!   ([`crate::store::state`]), so a refresh in the middle of a sync never waits on that sync's
+//!   write transaction.
 //! * Tokens appear only in memory, the secret store and requests to Xero: never in SQLite or
 //!   logs ([`Secret`] redacts itself in `Debug`).
 
@@ -21,12 +26,13 @@ use std::time::{Duration, Instant};
 use futures_util::future::BoxFuture;
 use hownow_xpm::{AccessTokenSource, Identity, Secret, TokenSet, XpmError};
 
-use crate::clock;
+use crate::clock::{self, Clock, SystemClock};
 use crate::error::{Result, SyncError};
 use crate::secrets::{SecretStore, StoredCredentials};
-use crate::store::{ConnectionStatus, Store};
+use crate::store::state;
 
-/// Refresh this long before the access token expires.
+/// Refresh this long before the access token expires (at most a quarter of its lifetime, so a
+/// short-lived token is still used a while).
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
 /// Xero's access tokens live 30 minutes; used when the server does not say.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -59,6 +65,7 @@ pub struct TokenManager<E> {
     secrets: Arc<dyn SecretStore>,
     db_path: PathBuf,
     lock_dir: PathBuf,
+    clock: Arc<dyn Clock>,
     slots: std::sync::Mutex<HashMap<i64, Slot>>,
 }
 
@@ -71,7 +78,7 @@ impl<E> std::fmt::Debug for TokenManager<E> {
 }
 
 impl<E: TokenEndpoint> TokenManager<E> {
-    /// `db_path`: the directory database (for `needs_reauth` and refresh times);
+    /// `db_path`: the directory database (refresh times go to its state file);
     /// `lock_dir`: where the cross-process refresh locks live (shared with the sync locks).
     pub fn new(endpoint: E, secrets: Arc<dyn SecretStore>, db_path: PathBuf, lock_dir: PathBuf) -> Self {
         TokenManager {
@@ -79,8 +86,15 @@ impl<E: TokenEndpoint> TokenManager<E> {
             secrets,
             db_path,
             lock_dir,
+            clock: Arc::new(SystemClock),
             slots: Default::default(),
         }
+    }
+
+    /// Stamps refresh times with `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     fn slot(&self, connection_id: i64) -> Slot {
@@ -195,9 +209,8 @@ impl<E: TokenEndpoint> TokenManager<E> {
             },
         };
         self.secrets.set(connection_id, &rotated)?;
-        if let Err(e) =
-            Store::open(&self.db_path).and_then(|mut s| s.record_token_refresh(connection_id, clock::now()))
-        {
+        let now = clock::now_stored(self.clock.as_ref());
+        if let Err(e) = state::record_token_refresh(&self.db_path, connection_id, now) {
             tracing::warn!(error = %e, "could not record the token refresh time");
         }
         tracing::info!(connection = connection_id, "access token refreshed");
@@ -209,11 +222,6 @@ impl<E: TokenEndpoint> TokenManager<E> {
 
     fn needs_reauth(&self, connection_id: i64, reason: String) -> SyncError {
         tracing::warn!(connection = connection_id, %reason, "the refresh token was refused; reauthorisation needed");
-        if let Err(e) = Store::open(&self.db_path)
-            .and_then(|mut s| s.set_status(connection_id, ConnectionStatus::NeedsReauth, Some(&reason)))
-        {
-            tracing::error!(error = %e, "could not mark the connection as needing reauthorisation");
-        }
         SyncError::NeedsReauth {
             id: connection_id,
             reason,
@@ -252,10 +260,8 @@ impl<E: TokenEndpoint> TokenManager<E> {
 }
 
 fn lifetime(tokens: &TokenSet) -> Duration {
-    tokens
-        .expires_in
-        .unwrap_or(DEFAULT_LIFETIME)
-        .saturating_sub(EXPIRY_MARGIN)
+    let lifetime = tokens.expires_in.unwrap_or(DEFAULT_LIFETIME);
+    lifetime.saturating_sub(EXPIRY_MARGIN.min(lifetime / 4))
 }
 
 struct ConnectionTokens<E> {

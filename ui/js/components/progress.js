@@ -22,6 +22,11 @@ export function progressView(progress) {
       bar.removeAttribute('value');
     }
     const parts = [p.message || p.phase || 'Working'];
+    // Waiting for XPM: the message says how long; `done` counts seconds, not records.
+    if (p.phase === 'preparing') {
+      label.textContent = parts[0];
+      return;
+    }
     if (p.total != null) parts.push(`${count(p.done)} of ${count(p.total)}`);
     else if (p.done != null) parts.push(`${count(p.done)} so far`);
     if (p.percent != null) parts.push(`${Math.floor(p.percent)}%`);

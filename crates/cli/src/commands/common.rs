@@ -233,6 +233,7 @@ pub fn plural(n: u64) -> &'static str {
 
 fn phase_label(phase: Phase) -> &'static str {
     match phase {
+        Phase::Preparing => "waiting for Xero Practice Manager to prepare the client list",
         Phase::Listing => "receiving clients",
         Phase::Removing => "marking removed clients",
         Phase::CheckingMissed => "checking what modifiedsince reports",
@@ -276,6 +277,14 @@ impl ProgressSink for ProgressView {
             ProgressView::Lines(last) => {
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
                 let label = phase_label(event.phase);
+                if let Some(waiting) = event.waiting_message() {
+                    // One line when the wait starts, then one a minute: a log, not a ticker.
+                    if *last != Some(event.phase) || (event.done > 0 && event.done % 60 == 0) {
+                        eprintln!("{waiting}");
+                    }
+                    *last = Some(event.phase);
+                    return;
+                }
                 match (event.done, event.total) {
                     (_, Some(0)) => {}
                     (0, _) if *last != Some(event.phase) => eprintln!("{label}…"),
@@ -287,6 +296,16 @@ impl ProgressSink for ProgressView {
             }
             ProgressView::Bar(bar, last) => {
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(waiting) = event.waiting_message() {
+                    if *last != Some(event.phase) {
+                        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+                            bar.set_style(style);
+                        }
+                        *last = Some(event.phase);
+                    }
+                    bar.set_message(waiting);
+                    return;
+                }
                 if *last != Some(event.phase) {
                     let style = match event.total {
                         Some(_) => ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}"),

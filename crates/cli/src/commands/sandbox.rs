@@ -51,6 +51,13 @@ pub struct Args {
     /// Send response bodies at most this fast.
     #[arg(long, value_name = "BYTES_PER_SEC", value_parser = clap::value_parser!(u64).range(1..))]
     pub throttle: Option<u64>,
+    /// XPM prepares an endpoint's answer this long before its first byte, as it does for a large
+    /// practice's detailed list (e.g. `client.api/list=150000`; up to 30 minutes). Repeatable.
+    #[arg(long = "first-byte-delay", value_name = "ENDPOINT=MS", value_parser = first_byte_delay)]
+    pub first_byte_delays: Vec<(String, u64)>,
+    /// Answer uncompressed even when the client accepts gzip (XPM compresses).
+    #[arg(long)]
+    pub no_gzip: bool,
     /// Cut response bodies after this many bytes.
     #[arg(long, value_name = "BYTES")]
     pub truncate_after: Option<u64>,
@@ -87,6 +94,8 @@ impl Args {
                 fail_next: self.fail_5xx,
                 fail_every: self.fail_every,
                 throttle_bytes_per_sec: self.throttle,
+                first_byte_delay_ms: self.first_byte_delays.iter().cloned().collect(),
+                gzip: !self.no_gzip,
                 truncate_after_bytes: self.truncate_after,
                 malformed_xml: self.malformed,
                 defect: !self.no_defect,
@@ -94,6 +103,31 @@ impl Args {
             },
         }
     }
+}
+
+/// `ENDPOINT=MS`, with an endpoint the sandbox serves and a delay it accepts.
+fn first_byte_delay(text: &str) -> Result<(String, u64), String> {
+    use hownow_sandbox::practice::{MAX_FIRST_BYTE_DELAY_MS, XPM_ENDPOINTS};
+    let (endpoint, ms) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not ENDPOINT=MS (e.g. client.api/list=150000)"))?;
+    let endpoint = endpoint.trim();
+    if !XPM_ENDPOINTS.contains(&endpoint) {
+        return Err(format!(
+            "`{endpoint}` is not an XPM endpoint (one of {})",
+            XPM_ENDPOINTS.join(", ")
+        ));
+    }
+    let ms: u64 = ms
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{ms}` is not a number of milliseconds"))?;
+    if ms > MAX_FIRST_BYTE_DELAY_MS {
+        return Err(format!(
+            "{ms} ms is more than the {MAX_FIRST_BYTE_DELAY_MS} ms allowed"
+        ));
+    }
+    Ok((endpoint.to_string(), ms))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -191,6 +225,9 @@ mod tests {
             "--fail-5xx=3",
             "--fail-every=7",
             "--throttle=2000000",
+            "--first-byte-delay=client.api/list=150000",
+            "--first-byte-delay=client.api/contacts=10",
+            "--no-gzip",
             "--truncate-after=1000",
             "--malformed",
             "--no-defect",
@@ -207,6 +244,9 @@ mod tests {
         assert_eq!((s.fail_next, s.fail_every), (3, 7));
         assert_eq!(s.throttle_bytes_per_sec, Some(2_000_000));
         assert_eq!(s.truncate_after_bytes, Some(1000));
+        assert_eq!(s.first_byte_delay_ms["client.api/list"], 150_000);
+        assert_eq!(s.first_byte_delay_ms["client.api/contacts"], 10);
+        assert!(!s.gzip);
     }
 
     #[test]
@@ -215,5 +255,8 @@ mod tests {
         assert!(argv("--throttle=0").is_err());
         assert!(argv("--access-token-lifetime=0").is_err());
         assert!(argv("--listen=localhost").is_err());
+        assert!(argv("--first-byte-delay=client.api/search=10").is_err());
+        assert!(argv("--first-byte-delay=client.api/list").is_err());
+        assert!(argv("--first-byte-delay=client.api/list=99999999999").is_err());
     }
 }

@@ -140,6 +140,8 @@ struct Inner {
     /// Signs id tokens; random per server, never published.
     signing_key: [u8; 32],
     access_token_lifetime: Mutex<Duration>,
+    /// Refresh grants answered with new tokens, for tests of runs that outlive their tokens.
+    refreshes: std::sync::atomic::AtomicU64,
     public_base: RwLock<Option<String>>,
     state: Mutex<State>,
 }
@@ -157,6 +159,7 @@ impl Identity {
         Identity {
             inner: Arc::new(Inner {
                 access_token_lifetime: Mutex::new(config.access_token_lifetime),
+                refreshes: Default::default(),
                 config,
                 clock,
                 signing_key,
@@ -221,6 +224,17 @@ impl Identity {
             .access_token_lifetime
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many refresh grants were answered with new tokens so far.
+    pub fn refresh_grants(&self) -> u64 {
+        self.inner.refreshes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_refresh(&self) {
+        self.inner
+            .refreshes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every access token issued so far fails with `TokenExpired` from now on.

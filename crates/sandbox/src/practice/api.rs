@@ -104,6 +104,10 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
     if practice.take_failure() {
         return with_budget_headers(injected_failure(switches.fail_status), remaining);
     }
+    // The answer is of the practice as it was when the request arrived: XPM reads its records,
+    // then spends its time preparing the document. An edit made meanwhile is not in it, which
+    // is why a client's watermark must be when the request was sent, not when it was answered.
+    let data = tenant.snapshot();
     // XPM preparing its answer: nothing at all is sent meanwhile, not even the headers.
     if let Some(delay) = endpoint.and_then(|e| switches.first_byte_delay(e)) {
         if practice.sleep(delay).await.is_err() {
@@ -111,7 +115,7 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
         }
     }
     request.extensions_mut().insert(Call {
-        data: tenant.snapshot(),
+        data,
         switches: switches.clone(),
     });
     let response = with_budget_headers(next.run(request).await, remaining);

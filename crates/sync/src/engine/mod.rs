@@ -13,22 +13,42 @@
 //! # drop((login, authorized)); Ok(()) }
 //! ```
 //!
-//! The data dir holds `hownow.sqlite3` (the directory), `settings.json` (how to reach Xero),
-//! `locks/` (one sync per connection across processes) and, with `--insecure-storage`,
-//! `credentials.json` (0600). Tokens never reach the database or the settings.
+//! The data dir holds `hownow.sqlite3` (the directory), `hownow-state.sqlite3` (bookkeeping
+//! written while syncs run), `settings.json` (how to reach Xero), `locks/` (one sync per
+//! connection across processes) and, with `--insecure-storage`, `credentials.json` (0600).
+//! Tokens never reach the database or the settings.
+//!
+//! ## Who waits on whom
+//!
+//! A sync applies everything in one write transaction, which at XPM's pace stays open for
+//! minutes. Nothing else may wait on it:
+//!
+//! * The schema is migrated once, at [`Engine::open`], and only a due migration takes the write
+//!   lock.
+//! * Reads (status, clients, contacts, history, the tray, the CLI from another process) come from
+//!   a small pool of read-only connections ([`Engine::reader`]). In WAL mode a reader never
+//!   waits on the writer: it sees the last committed state.
+//! * What changes while a sync runs (a token refresh's time, the schedule's next-due times, the
+//!   administrator's sync settings) is written to the state file, never to the directory, so a
+//!   token refresh in the middle of a run (a network wait) never leads to a lock wait.
+//! * Each run writes through its own connection. The few other directory writes (connecting,
+//!   disconnecting, a status change) are short; made while another connection's sync holds the
+//!   lock, they wait their turn ([`Engine::write`]) rather than fail.
 
 mod overview;
+mod readers;
 mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hownow_xpm::{ApiConfig, Identity, IdentityConfig, XeroApi, XpmError};
+use hownow_xpm::{ApiConfig, HttpConfig, Identity, IdentityConfig, XeroApi, XpmError};
 use serde::Serialize;
 use url::Url;
 
 use crate::budget::{self, Estimate};
+use crate::clock::{Clock, SystemClock};
 use crate::connect::{
     AuthorizedLogin, CallbackRejected, ConnectError, LoginFlow, LoginOptions, LoginStarted, RedirectKind,
     RedirectMode, DEFAULT_LOGIN_TIMEOUT,
@@ -44,9 +64,11 @@ use crate::sync::{run_sync, ProgressSink, SyncReport, SyncRequest};
 use crate::tokens::TokenManager;
 
 pub use overview::ConnectionOverview;
+use readers::ReadPool;
+pub use readers::Reader;
 pub use settings::{
-    default_data_dir, resolve_data_dir, CredentialStorage, EngineSettings, XeroSettings, APP_IDENTIFIER,
-    ENV_API_BASE, ENV_CLIENT_ID, ENV_DATA_DIR, ENV_ISSUER,
+    default_data_dir, resolve_data_dir, CredentialStorage, EngineSettings, XeroSettings, XeroTimeouts,
+    APP_IDENTIFIER, ENV_API_BASE, ENV_CLIENT_ID, ENV_DATA_DIR, ENV_ISSUER,
 };
 
 const DB_FILE: &str = "hownow.sqlite3";
@@ -117,6 +139,8 @@ pub struct EngineOptions {
     pub login_timeout: Duration,
     /// Read `HOWNOW_XERO_*` overrides from the environment.
     pub use_env: bool,
+    /// Where "now" comes from (the computer's clock; tests place it at a chosen hour).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl EngineOptions {
@@ -126,6 +150,7 @@ impl EngineOptions {
             storage: None,
             login_timeout: DEFAULT_LOGIN_TIMEOUT,
             use_env: true,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -153,11 +178,13 @@ pub struct DisconnectReport {
     pub warnings: Vec<String>,
 }
 
-/// One data dir's engine. `Send + Sync`: share it behind an `Arc`; every call opens its own
-/// short-lived database handle.
+/// One data dir's engine. `Send + Sync`: share it behind an `Arc`. Reads share a pool of
+/// read-only handles; writes open their own short-lived handle (see the module docs).
 pub struct Engine {
     data_dir: PathBuf,
     db_path: PathBuf,
+    clock: Arc<dyn Clock>,
+    readers: ReadPool,
     lock_dir: PathBuf,
     storage: CredentialStorage,
     secrets: Arc<dyn SecretStore>,
@@ -194,12 +221,15 @@ impl Engine {
             CredentialStorage::Memory => Arc::new(MemoryStore::new()),
         };
         let db_path = data_dir.join(DB_FILE);
-        Store::open(&db_path)?;
+        // The one migration of this process.
+        Store::open_with_clock(&db_path, options.clock.clone())?;
         let login = LoginFlow::new(LoginOptions {
             timeout: options.login_timeout,
             deep_link_scheme: settings.xero.deep_link_scheme.clone(),
         });
         Ok(Engine {
+            readers: ReadPool::new(db_path.clone(), options.clock.clone()),
+            clock: options.clock,
             lock_dir: data_dir.join("locks"),
             data_dir,
             db_path,
@@ -228,9 +258,42 @@ impl Engine {
         self.secrets.describe()
     }
 
-    /// A fresh handle on the directory database (for queries the facade does not wrap).
+    /// The engine's clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// A writable handle on the directory database, for writes the facade does not wrap. Opening
+    /// one takes no lock; a write made while a sync's transaction is open waits for it (up to the
+    /// busy timeout): prefer [`Engine::write`], which waits without blocking a thread's caller.
     pub fn store(&self) -> Result<Store> {
-        Ok(Store::open(&self.db_path)?)
+        Ok(Store::open_with_clock(&self.db_path, self.clock.clone())?)
+    }
+
+    /// A read-only handle from the pool: never waits on a running sync (it sees the last
+    /// committed state) and returns to the pool when dropped.
+    pub fn reader(&self) -> Result<Reader<'_>> {
+        Ok(self.readers.get()?)
+    }
+
+    /// Runs a short directory write, waiting its turn if a sync's transaction holds the write
+    /// lock (in this process or another) instead of failing with "database is locked".
+    pub async fn write<T>(&self, op: impl Fn(&mut Store) -> crate::error::Result<T>) -> Result<T> {
+        let mut store = self.store()?;
+        store.set_busy_timeout(std::time::Duration::from_millis(200))?;
+        let mut announced = false;
+        loop {
+            match op(&mut store) {
+                Err(SyncError::Database(e)) if is_busy(&e) => {
+                    if !announced {
+                        tracing::info!("a sync is writing the directory; this change waits for it to finish");
+                        announced = true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     pub fn settings(&self) -> EngineSettings {
@@ -273,14 +336,18 @@ impl Engine {
         let identity = Identity::discover(config).await?;
         let api = XeroApi::new(ApiConfig {
             api_base,
+            http: wanted.timeouts.apply(HttpConfig::default())?,
             ..ApiConfig::default()
         })?;
-        let tokens = Arc::new(TokenManager::new(
-            identity.clone(),
-            self.secrets.clone(),
-            self.db_path.clone(),
-            self.lock_dir.clone(),
-        ));
+        let tokens = Arc::new(
+            TokenManager::new(
+                identity.clone(),
+                self.secrets.clone(),
+                self.db_path.clone(),
+                self.lock_dir.clone(),
+            )
+            .with_clock(self.clock.clone()),
+        );
         let rt = Arc::new(XeroRuntime {
             settings: wanted,
             identity,
@@ -382,7 +449,7 @@ impl Engine {
 
     /// Every connection, disconnected ones (kept data) included.
     pub fn connections(&self) -> Result<Vec<Connection>> {
-        Ok(self.store()?.connections()?)
+        Ok(self.reader()?.connections()?)
     }
 
     /// The live connection `selector` names (its number, tenant id or name, case-insensitive),
@@ -418,7 +485,7 @@ impl Engine {
 
     /// What a run of `kind` should cost in API calls (shown before a "Re-sync ALL").
     pub fn estimate(&self, connection_id: i64, kind: RunKind) -> Result<Estimate> {
-        let store = self.store()?;
+        let store = self.reader()?;
         let connection = store.connection(connection_id)?;
         Ok(budget::estimate(
             kind,
@@ -436,7 +503,7 @@ impl Engine {
         progress: &dyn ProgressSink,
     ) -> Result<SyncReport> {
         let rt = self.runtime().await?;
-        let connection = self.store()?.connection(connection_id)?;
+        let connection = self.reader()?.connection(connection_id)?;
         let source = rt
             .api
             .practice(connection.tenant_id.clone(), rt.tokens.source_for(connection_id));
@@ -467,28 +534,36 @@ impl Engine {
     /// restart (or the other process) knows them. The scheduler runs `plan.due_now` with
     /// [`Engine::sync`] and `plan.refresh_token_now` with [`Engine::refresh_token`].
     pub fn plan(&self, connection_id: i64) -> Result<Plan> {
-        let mut store = self.store()?;
-        let input = ScheduleInput::load(&store, connection_id, time::OffsetDateTime::now_utc())?;
+        let input = ScheduleInput::load(&*self.reader()?, connection_id, self.clock.now())?;
         let plan = plan(&input);
-        store.save_plan(connection_id, &plan)?;
+        // The state file: saving a plan never waits on a running sync.
+        self.store()?.save_plan(connection_id, &plan)?;
         Ok(plan)
     }
 
     /// The idle refresh that keeps the refresh token from expiring after 60 days unused.
     pub async fn refresh_token(&self, connection_id: i64) -> Result<()> {
         let rt = self.runtime().await?;
-        Ok(rt.tokens.refresh_now(connection_id).await?)
+        match rt.tokens.refresh_now(connection_id).await {
+            Err(SyncError::NeedsReauth { id, reason }) => {
+                self.write(|s| s.set_status(id, ConnectionStatus::NeedsReauth, Some(&reason)))
+                    .await?;
+                Err(SyncError::NeedsReauth { id, reason }.into())
+            }
+            other => Ok(other?),
+        }
     }
 
     // ---- queries --------------------------------------------------------------------------
 
     /// Status of every connection: last and next syncs, quota, directory size, a running sync.
     pub fn status(&self) -> Result<Vec<ConnectionOverview>> {
-        let store = self.store()?;
+        let store = self.reader()?;
+        let now = self.clock.now();
         store
             .connections()?
             .into_iter()
-            .map(|c| ConnectionOverview::load(&store, &self.lock_dir, c))
+            .map(|c| ConnectionOverview::load(&store, &self.lock_dir, c, now))
             .collect()
     }
 
@@ -498,12 +573,26 @@ impl Engine {
             search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
             include_removed: false,
         };
-        Ok(self.store()?.clients(connection_id, &query)?)
+        Ok(self.reader()?.clients(connection_id, &query)?)
+    }
+
+    /// The first `limit` of [`Engine::clients`], and how many match in all (the window's page).
+    pub fn client_page(
+        &self,
+        connection_id: i64,
+        search: Option<&str>,
+        limit: usize,
+    ) -> Result<(u64, Vec<DirectoryClient>)> {
+        let query = ClientQuery {
+            search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
+            include_removed: false,
+        };
+        Ok(self.reader()?.client_page(connection_id, &query, limit)?)
     }
 
     /// The most recent sync runs, newest first.
     pub fn history(&self, connection_id: i64, limit: u32) -> Result<Vec<SyncRun>> {
-        Ok(self.store()?.runs(connection_id, limit)?)
+        Ok(self.reader()?.runs(connection_id, limit)?)
     }
 
     // ---- disconnect -----------------------------------------------------------------------
@@ -513,7 +602,7 @@ impl Engine {
     /// deletes it with its directory and history. What fails at Xero (offline, token already
     /// dead) is reported as a warning; the local side is cleaned up regardless.
     pub async fn disconnect(&self, connection_id: i64, keep_data: bool) -> Result<DisconnectReport> {
-        let connection = self.store()?.connection(connection_id)?;
+        let connection = self.reader()?.connection(connection_id)?;
         // Not while a sync of it runs (here or in another process).
         let _lock = SyncLock::try_acquire(&self.lock_dir, connection_id)?;
         let mut report = DisconnectReport {
@@ -529,12 +618,14 @@ impl Engine {
             Err(e) => report.warnings.push(format!("could not reach Xero ({e})")),
         }
         self.secrets.delete(connection_id).map_err(SyncError::from)?;
-        let mut store = self.store()?;
-        if keep_data {
-            store.mark_disconnected(connection_id)?;
-        } else {
-            store.delete_connection(connection_id)?;
-        }
+        self.write(|store| {
+            if keep_data {
+                store.mark_disconnected(connection_id)
+            } else {
+                store.delete_connection(connection_id)
+            }
+        })
+        .await?;
         tracing::info!(connection = connection_id, keep_data, "disconnected");
         Ok(report)
     }
@@ -574,6 +665,14 @@ impl Engine {
                 .push(format!("could not read the stored token ({e})")),
         }
     }
+}
+
+/// SQLite's "another connection holds the write lock" (after the busy timeout).
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn parse_url(what: &str, text: &str) -> Result<Url> {

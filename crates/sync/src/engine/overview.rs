@@ -31,8 +31,12 @@ pub struct ConnectionOverview {
 }
 
 impl ConnectionOverview {
-    pub(crate) fn load(store: &Store, lock_dir: &Path, connection: Connection) -> Result<ConnectionOverview> {
-        let now = OffsetDateTime::now_utc();
+    pub(crate) fn load(
+        store: &Store,
+        lock_dir: &Path,
+        connection: Connection,
+        now: OffsetDateTime,
+    ) -> Result<ConnectionOverview> {
         let id = connection.id;
         let counts = store.counts(id)?;
         let holder = SyncLock::holder(lock_dir, id)?;

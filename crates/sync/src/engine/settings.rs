@@ -47,6 +47,54 @@ pub struct XeroSettings {
     /// The https page that forwards Xero's answer to the deep link (deep-link mode).
     pub bounce_url: Option<String>,
     pub deep_link_scheme: String,
+    /// Overrides of the HTTP timeouts per kind of request (XPM's defaults otherwise).
+    pub timeouts: XeroTimeouts,
+}
+
+/// The HTTP timeouts a data dir may override, in seconds; `None` keeps the default of
+/// `hownow_xpm::HttpConfig` (the detailed list: 15 minutes to its first byte, 5 minutes between
+/// chunks; other requests: 120 s and 60 s).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct XeroTimeouts {
+    pub list_first_byte_secs: Option<u64>,
+    pub list_stall_secs: Option<u64>,
+    pub list_retry_pause_secs: Option<u64>,
+    pub request_secs: Option<u64>,
+    pub request_stall_secs: Option<u64>,
+}
+
+/// The longest timeout a setting may ask for: a day (anything longer is a typo).
+const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
+impl XeroTimeouts {
+    /// `base` with these overrides applied, or which one is out of range (1 s to a day).
+    pub fn apply(&self, base: hownow_xpm::HttpConfig) -> Result<hownow_xpm::HttpConfig, EngineError> {
+        use std::time::Duration;
+        let check = |name: &str, value: Option<u64>, default: Duration| match value {
+            None => Ok(default),
+            Some(secs) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs)),
+            Some(secs) => Err(EngineError::Config(format!(
+                "the timeout {name} = {secs} s in settings.json must be between 1 s and {MAX_TIMEOUT_SECS} s"
+            ))),
+        };
+        Ok(hownow_xpm::HttpConfig {
+            list_response_timeout: check(
+                "list_first_byte_secs",
+                self.list_first_byte_secs,
+                base.list_response_timeout,
+            )?,
+            list_idle_timeout: check("list_stall_secs", self.list_stall_secs, base.list_idle_timeout)?,
+            list_timeout_retry_pause: check(
+                "list_retry_pause_secs",
+                self.list_retry_pause_secs,
+                base.list_timeout_retry_pause,
+            )?,
+            response_timeout: check("request_secs", self.request_secs, base.response_timeout)?,
+            idle_timeout: check("request_stall_secs", self.request_stall_secs, base.idle_timeout)?,
+            ..base
+        })
+    }
 }
 
 impl Default for XeroSettings {
@@ -63,6 +111,7 @@ impl Default for XeroSettings {
             loopback_ports: DEFAULT_LOOPBACK_PORTS.to_vec(),
             bounce_url: None,
             deep_link_scheme: DEFAULT_DEEP_LINK_SCHEME.into(),
+            timeouts: XeroTimeouts::default(),
         }
     }
 }
@@ -157,6 +206,32 @@ pub fn default_data_dir() -> Result<PathBuf, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_default_to_xpms_pace_and_can_be_overridden() {
+        use std::time::Duration;
+        let none = XeroTimeouts::default()
+            .apply(hownow_xpm::HttpConfig::default())
+            .unwrap();
+        assert_eq!(none.list_response_timeout, Duration::from_secs(15 * 60));
+        assert_eq!(none.list_idle_timeout, Duration::from_secs(5 * 60));
+        let set: XeroTimeouts =
+            serde_json::from_str(r#"{"list_first_byte_secs": 1800, "request_secs": 30}"#).unwrap();
+        let http = set.apply(hownow_xpm::HttpConfig::default()).unwrap();
+        assert_eq!(http.list_response_timeout, Duration::from_secs(1800));
+        assert_eq!(http.response_timeout, Duration::from_secs(30));
+        assert_eq!(
+            http.list_idle_timeout,
+            Duration::from_secs(5 * 60),
+            "the rest kept"
+        );
+        let zero = XeroTimeouts {
+            list_stall_secs: Some(0),
+            ..XeroTimeouts::default()
+        };
+        let err = zero.apply(hownow_xpm::HttpConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("list_stall_secs"), "{err}");
+    }
 
     #[test]
     fn round_trips_and_defaults_missing_fields() {

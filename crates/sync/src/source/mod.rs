@@ -7,7 +7,7 @@ mod xpm;
 
 use std::future::Future;
 
-use hownow_xpm::{Client, Contact, Fetched, Page, ResponseMeta, XpmError};
+use hownow_xpm::{Attempts, Client, Contact, Fetched, Page, ResponseMeta, XpmError};
 use time::OffsetDateTime;
 
 pub use memory::{MemoryListing, MemorySource};
@@ -31,6 +31,25 @@ pub trait PracticeSource: Send + Sync {
         &self,
         modified_since: Option<OffsetDateTime>,
     ) -> impl Future<Output = Result<Self::Listing, XpmError>> + Send;
+
+    /// [`PracticeSource::list_clients`], also telling how many tries it took and how many of
+    /// them timed out, whether it succeeded or not (so a failed run records what it cost).
+    fn list_clients_counted(
+        &self,
+        modified_since: Option<OffsetDateTime>,
+    ) -> impl Future<Output = (Result<Self::Listing, XpmError>, Attempts)> + Send {
+        async move {
+            let result = self.list_clients(modified_since).await;
+            let timeouts = u32::from(matches!(result, Err(XpmError::Timeout(_))));
+            (
+                result,
+                Attempts {
+                    attempts: 1,
+                    timeouts,
+                },
+            )
+        }
+    }
 
     /// `client.api/get/{uuid}`.
     fn get_client(&self, uuid: &str) -> impl Future<Output = Result<Fetched<Client>, XpmError>> + Send;

@@ -1,6 +1,8 @@
 //! The real source: Xero Practice Manager through `hownow_xpm::PracticeClient`.
 
-use hownow_xpm::{Client, ClientStream, Contact, Fetched, Page, PracticeClient, ResponseMeta, XpmError};
+use hownow_xpm::{
+    Attempts, Client, ClientStream, Contact, Fetched, Page, PracticeClient, ResponseMeta, XpmError,
+};
 use time::OffsetDateTime;
 
 use super::{ClientListing, PracticeSource};
@@ -20,6 +22,13 @@ impl PracticeSource for PracticeClient {
 
     async fn list_clients(&self, modified_since: Option<OffsetDateTime>) -> Result<ClientStream, XpmError> {
         PracticeClient::list_clients(self, modified_since).await
+    }
+
+    async fn list_clients_counted(
+        &self,
+        modified_since: Option<OffsetDateTime>,
+    ) -> (Result<ClientStream, XpmError>, Attempts) {
+        PracticeClient::list_clients_counted(self, modified_since).await
     }
 
     async fn get_client(&self, uuid: &str) -> Result<Fetched<Client>, XpmError> {

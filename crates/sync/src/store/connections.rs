@@ -135,7 +135,7 @@ fn opt_ts(t: Option<OffsetDateTime>) -> Option<String> {
 impl Store {
     /// Saves a new connection (status `connected`). A tenant can have one live connection.
     pub fn create_connection(&mut self, new: &NewConnection) -> Result<Connection> {
-        let now = clock::to_db(clock::now());
+        let now = clock::to_db(self.now());
         self.db.execute(
             "INSERT INTO connections (provider, xero_connection_id, tenant_id, tenant_name, \
              authorised_by_name, authorised_by_email, status, settings, created_at, updated_at) \
@@ -151,18 +151,30 @@ impl Store {
             ],
         )?;
         let id = self.db.last_insert_rowid();
+        // SQLite may reuse a deleted connection's id: its old state must not carry over.
+        self.state()?.forget(id)?;
         self.connection(id)
     }
 
     pub fn connection(&self, id: i64) -> Result<Connection> {
-        self.db
+        let connection = self
+            .db
             .query_row(
                 &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
                 [id],
                 from_row,
             )
             .optional()?
-            .ok_or(SyncError::UnknownConnection(id))
+            .ok_or(SyncError::UnknownConnection(id))?;
+        self.with_state(connection)
+    }
+
+    /// The connection with the state file's newer values laid over it.
+    fn with_state(&self, mut connection: Connection) -> Result<Connection> {
+        if let Some(state) = &self.state {
+            state.overlay(&mut connection)?;
+        }
+        Ok(connection)
     }
 
     /// Every connection, oldest first, disconnected ones included.
@@ -173,12 +185,12 @@ impl Store {
         let rows = stmt
             .query_map([], from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        rows.into_iter().map(|c| self.with_state(c)).collect()
     }
 
     /// Credentials of a reconnect can replace those of a connection to the same tenant.
     pub fn connection_for_tenant(&self, tenant_id: &str) -> Result<Option<Connection>> {
-        Ok(self
+        let found = self
             .db
             .query_row(
                 &format!(
@@ -187,15 +199,15 @@ impl Store {
                 [tenant_id],
                 from_row,
             )
-            .optional()?)
+            .optional()?;
+        found.map(|c| self.with_state(c)).transpose()
     }
 
+    /// Saves the connection's sync settings. Written to the state file, so it never waits on a
+    /// running sync; a run reads the settings when it begins.
     pub fn update_settings(&mut self, id: i64, settings: &SyncSettings) -> Result<()> {
-        self.update(
-            id,
-            "settings = ?2",
-            params![id, serde_json::to_string(settings).expect("settings serialise")],
-        )
+        self.connection(id)?;
+        self.state()?.set_settings(id, settings, self.now())
     }
 
     pub fn set_status(&mut self, id: i64, status: ConnectionStatus, reason: Option<&str>) -> Result<()> {
@@ -214,11 +226,8 @@ impl Store {
         full: Option<OffsetDateTime>,
         token_refresh: Option<OffsetDateTime>,
     ) -> Result<()> {
-        self.update(
-            id,
-            "next_changes_due_at = ?2, next_full_due_at = ?3, next_token_refresh_at = ?4",
-            params![id, opt_ts(changes), opt_ts(full), opt_ts(token_refresh)],
-        )
+        self.state()?
+            .save_next_due(id, changes, full, token_refresh, self.now())
     }
 
     /// Asks the schedule for a full sync as soon as possible (`None` clears the request).
@@ -227,7 +236,7 @@ impl Store {
     }
 
     pub fn record_token_refresh(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
-        self.update(id, "token_refreshed_at = ?2", params![id, clock::to_db(at)])
+        self.state()?.record_token_refresh(id, at)
     }
 
     pub fn record_quota(&mut self, id: i64, quota: &Quota) -> Result<()> {
@@ -245,13 +254,13 @@ impl Store {
         if n == 0 {
             return Err(SyncError::UnknownConnection(id));
         }
-        Ok(())
+        self.state()?.forget(id)
     }
 
     fn update(&mut self, id: i64, set: &str, params: &[&dyn rusqlite::ToSql]) -> Result<()> {
         let sql = format!(
             "UPDATE connections SET {set}, updated_at = '{}' WHERE id = ?1",
-            clock::to_db(clock::now())
+            clock::to_db(self.now())
         );
         let n = self.db.execute(&sql, params)?;
         if n == 0 {
@@ -275,10 +284,15 @@ pub(crate) fn record_quota(db: &rusqlite::Connection, id: i64, quota: &Quota) ->
     Ok(())
 }
 
-pub(crate) fn set_watermark(db: &rusqlite::Connection, id: i64, watermark: OffsetDateTime) -> Result<()> {
+pub(crate) fn set_watermark(
+    db: &rusqlite::Connection,
+    id: i64,
+    watermark: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<()> {
     db.execute(
         "UPDATE connections SET watermark = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, clock::to_db(watermark), clock::to_db(clock::now())],
+        params![id, clock::to_db(watermark), clock::to_db(now)],
     )?;
     Ok(())
 }

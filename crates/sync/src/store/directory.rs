@@ -127,11 +127,11 @@ const UPSERT_CLIENT: &str = "INSERT INTO clients (connection_id, uuid, name, tit
     updated_at = excluded.updated_at, removed_at = excluded.removed_at";
 
 impl Applier {
-    pub(crate) fn new(connection_id: i64, run_id: i64) -> Self {
+    pub(crate) fn new(connection_id: i64, run_id: i64, now: time::OffsetDateTime) -> Self {
         Applier {
             connection_id,
             run_id,
-            now: clock::to_db(clock::now()),
+            now: clock::to_db(now),
             counts: RunCounts::default(),
             seen: HashSet::new(),
             changed_clients: HashSet::new(),
@@ -868,6 +868,19 @@ pub struct DirectoryClient {
     pub removed_at: Option<OffsetDateTime>,
 }
 
+/// The clients a [`ClientQuery`] selects (`?1` connection, `?2` include removed, `?3` pattern).
+const CLIENT_FILTER: &str = "WHERE connection_id = ?1 AND (?2 OR removed_at IS NULL) \
+     AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\' OR client_code LIKE ?3 ESCAPE '\\' \
+     OR email LIKE ?3 ESCAPE '\\' OR uuid LIKE ?3 ESCAPE '\\')";
+
+/// The `LIKE` pattern of a query's search text (its `%`, `_` and `\` taken literally).
+fn like_pattern(query: &ClientQuery) -> Option<String> {
+    query.search.as_ref().map(|s| {
+        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ClientQuery {
     /// Case-insensitive substring of the name, client code, email or UUID.
@@ -887,25 +900,52 @@ pub struct DirectoryCounts {
 impl Store {
     /// Clients of a connection by name, with their contacts.
     pub fn clients(&self, connection_id: i64, query: &ClientQuery) -> Result<Vec<DirectoryClient>> {
-        let pattern = query.search.as_ref().map(|s| {
-            let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        });
-        let mut stmt = self.db().prepare_cached(
-            "SELECT uuid, data, first_seen_at, updated_at, removed_at FROM clients WHERE connection_id = ?1 \
-             AND (?2 OR removed_at IS NULL) AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\' \
-             OR client_code LIKE ?3 ESCAPE '\\' OR email LIKE ?3 ESCAPE '\\' OR uuid LIKE ?3 ESCAPE '\\') \
-             ORDER BY name COLLATE NOCASE, uuid",
+        self.clients_limited(connection_id, query, None)
+    }
+
+    /// The first `limit` clients of [`Store::clients`] and how many match in all: what a window
+    /// shows of a large directory, without decoding the rest.
+    pub fn client_page(
+        &self,
+        connection_id: i64,
+        query: &ClientQuery,
+        limit: usize,
+    ) -> Result<(u64, Vec<DirectoryClient>)> {
+        let total: i64 = self
+            .db()
+            .prepare_cached(&format!("SELECT COUNT(*) FROM clients {CLIENT_FILTER}"))?
+            .query_row(
+                params![connection_id, query.include_removed, like_pattern(query)],
+                |r| r.get(0),
+            )?;
+        let clients = self.clients_limited(connection_id, query, Some(limit))?;
+        Ok((total.max(0) as u64, clients))
+    }
+
+    fn clients_limited(
+        &self,
+        connection_id: i64,
+        query: &ClientQuery,
+        limit: Option<usize>,
+    ) -> Result<Vec<DirectoryClient>> {
+        let pattern = like_pattern(query);
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let mut stmt = self.db().prepare_cached(&format!(
+            "SELECT uuid, data, first_seen_at, updated_at, removed_at FROM clients {CLIENT_FILTER} \
+             ORDER BY name COLLATE NOCASE, uuid LIMIT ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![connection_id, query.include_removed, pattern, limit],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            },
         )?;
-        let rows = stmt.query_map(params![connection_id, query.include_removed, pattern], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })?;
         let mut out = Vec::new();
         for row in rows {
             let (uuid, data, first_seen, updated, removed) = row?;

@@ -8,12 +8,19 @@ use crate::error::{Result, SyncError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_directory.sql")),
     (2, include_str!("migrations/0002_sync_state_index.sql")),
+    (3, include_str!("migrations/0003_run_pace.sql")),
 ];
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 pub(super) fn migrate(db: &mut rusqlite::Connection, path: &Path) -> Result<()> {
+    // Read without a lock first: a current schema (every open but the first after an upgrade)
+    // must not wait on a sync's write transaction, in this process or another.
+    let current: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == LATEST_SCHEMA_VERSION {
+        return Ok(());
+    }
     loop {
         // Re-read the version inside the write lock: two processes opening a fresh file at the
         // same moment must not both run migration 1.

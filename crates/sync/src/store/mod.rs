@@ -1,20 +1,28 @@
-//! The client directory: one SQLite file in the data dir, shared by the desktop app and the CLI.
+//! The client directory: one SQLite file in the data dir, shared by the desktop app and the CLI,
+//! with a small state file beside it ([`state`]) for what changes while a sync runs.
 //!
-//! Opened in WAL mode (readers never block the one writer) with a busy timeout (a second process
-//! waits for a writer instead of failing) and foreign keys on. Migrations run at open, each in its
-//! own transaction, tracked by `PRAGMA user_version`; the schema is documented in `SCHEMA.md`.
+//! Opened in WAL mode (readers never block the one writer, and see the last committed state while
+//! a sync's transaction is open) with a busy timeout (a second process waits for a writer instead
+//! of failing) and foreign keys on. [`Store::open`] brings the schema up to date, taking the write
+//! lock only when a migration is due (each migration in its own transaction, tracked by
+//! `PRAGMA user_version`; the schema is documented in `SCHEMA.md`); [`Store::open_reader`] opens
+//! a read-only handle that can never take the write lock.
 
 pub(crate) mod connections;
 mod directory;
 mod migrations;
 pub(crate) mod runs;
+pub mod state;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::OpenFlags;
 
+use crate::clock::{self, Clock, SystemClock};
 use crate::error::{Result, SyncError};
+use state::StateDb;
 
 pub use connections::{Connection, ConnectionStatus, NewConnection, Quota};
 pub(crate) use directory::{Applied, Applier, ContactSweepOutcome};
@@ -31,7 +39,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// is cheap) or wrap it in a mutex.
 pub struct Store {
     db: rusqlite::Connection,
+    /// The state file's handle (`None` for a reader opened before any writer created it).
+    state: Option<StateDb>,
     path: PathBuf,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -43,6 +54,11 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the directory at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    /// [`Store::open`] with the time read from `clock`.
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| SyncError::io(dir, e))?;
@@ -70,9 +86,75 @@ impl Store {
         // 32 MB page cache: a full sync of 15,000 clients touches every index page.
         db.pragma_update(None, "cache_size", -32_768)?;
         db.set_prepared_statement_cache_capacity(64);
-        let mut store = Store { db, path };
-        migrations::migrate(&mut store.db, &store.path)?;
-        Ok(store)
+        let mut db = db;
+        migrations::migrate(&mut db, &path)?;
+        let state = Some(StateDb::open(&state::state_path(&path))?);
+        Ok(Store {
+            db,
+            state,
+            path,
+            clock,
+        })
+    }
+
+    /// A read-only handle on an existing directory: it never takes the write lock, so it never
+    /// waits on a running sync, and sees the last committed state. The schema must be current
+    /// (the writer's [`Store::open`] migrates).
+    pub fn open_reader(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        db.busy_timeout(BUSY_TIMEOUT)?;
+        db.pragma_update(None, "cache_size", -8_192)?;
+        db.set_prepared_statement_cache_capacity(64);
+        let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version < LATEST_SCHEMA_VERSION {
+            return Err(SyncError::SchemaTooOld {
+                path,
+                found: version,
+                known: LATEST_SCHEMA_VERSION,
+            });
+        }
+        if version > LATEST_SCHEMA_VERSION {
+            return Err(SyncError::SchemaTooNew {
+                path,
+                found: version,
+                known: LATEST_SCHEMA_VERSION,
+            });
+        }
+        let state = StateDb::open_reader(&state::state_path(&path))?;
+        Ok(Store {
+            db,
+            state,
+            path,
+            clock,
+        })
+    }
+
+    /// How long a write waits for another writer before SQLite reports "database is locked".
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        Ok(self.db.busy_timeout(timeout)?)
+    }
+
+    /// The clock this handle stamps times with.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// The current time, as stored (millisecond precision).
+    pub fn now(&self) -> time::OffsetDateTime {
+        clock::now_stored(self.clock.as_ref())
+    }
+
+    pub(crate) fn state(&self) -> Result<&StateDb> {
+        self.state.as_ref().ok_or_else(|| {
+            SyncError::io(
+                state::state_path(&self.path),
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the state file was not created yet"),
+            )
+        })
     }
 
     pub fn path(&self) -> &Path {

@@ -53,7 +53,14 @@ text_enum!(ChangeKind { Added = "added", Updated = "updated", Removed = "removed
 pub struct RunCounts {
     /// API calls, retries included.
     pub api_calls: u64,
+    /// Body bytes decoded (after gzip).
     pub bytes: u64,
+    /// Body bytes received on the wire (gzip-compressed when XPM compressed them).
+    pub bytes_on_wire: u64,
+    /// How long XPM took to start sending the client list (all attempts), in milliseconds.
+    pub list_wait_ms: u64,
+    /// Client-list requests that timed out waiting for XPM (each one also counts as a call).
+    pub list_timeouts: u64,
     /// Client records received (list and single-client calls).
     pub fetched: u64,
     pub added: u64,
@@ -115,7 +122,7 @@ pub struct SyncChange {
 const RUN_COLUMNS: &str = "id, connection_id, kind, trigger, started_at, ended_at, outcome, modified_since, \
      watermark, api_calls, bytes, fetched, added, updated, unchanged, archived, removed, \
      missed_by_incremental, contacts_fetched, contacts_changed, contacts_unknown, refetched, \
-     client_rows_written, error, retry_after_at";
+     client_rows_written, error, retry_after_at, bytes_on_wire, list_wait_ms, list_timeouts";
 
 fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     Ok(row
@@ -151,6 +158,9 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<SyncRun> {
             contacts_unknown: n(20)?,
             refetched: n(21)?,
             client_rows_written: n(22)?,
+            bytes_on_wire: n(25)?,
+            list_wait_ms: n(26)?,
+            list_timeouts: n(27)?,
         },
         error: row.get(23)?,
         retry_after_at: ts(row, 24)?,
@@ -164,6 +174,7 @@ pub(crate) struct RunEnd<'a> {
     pub watermark: Option<OffsetDateTime>,
     pub error: Option<&'a str>,
     pub retry_after_at: Option<OffsetDateTime>,
+    pub ended_at: OffsetDateTime,
 }
 
 pub(crate) fn finish_run(db: &rusqlite::Connection, run_id: i64, end: &RunEnd<'_>) -> Result<()> {
@@ -174,10 +185,10 @@ pub(crate) fn finish_run(db: &rusqlite::Connection, run_id: i64, end: &RunEnd<'_
          fetched = ?7, added = ?8, updated = ?9, unchanged = ?10, archived = ?11, removed = ?12, \
          missed_by_incremental = ?13, contacts_fetched = ?14, contacts_changed = ?15, \
          contacts_unknown = ?16, refetched = ?17, client_rows_written = ?18, error = ?19, \
-         retry_after_at = ?20 WHERE id = ?1",
+         retry_after_at = ?20, bytes_on_wire = ?21, list_wait_ms = ?22, list_timeouts = ?23 WHERE id = ?1",
         params![
             run_id,
-            clock::to_db(clock::now()),
+            clock::to_db(end.ended_at),
             end.outcome.as_str(),
             end.watermark.map(clock::to_db),
             i(c.api_calls),
@@ -196,6 +207,9 @@ pub(crate) fn finish_run(db: &rusqlite::Connection, run_id: i64, end: &RunEnd<'_
             i(c.client_rows_written),
             end.error,
             end.retry_after_at.map(clock::to_db),
+            i(c.bytes_on_wire),
+            i(c.list_wait_ms),
+            i(c.list_timeouts),
         ],
     )?;
     Ok(())
@@ -229,7 +243,7 @@ impl Store {
         trigger: RunTrigger,
         modified_since: Option<OffsetDateTime>,
     ) -> Result<i64> {
-        let now = clock::to_db(clock::now());
+        let now = clock::to_db(self.now());
         let tx = self
             .db
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

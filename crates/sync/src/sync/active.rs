@@ -2,12 +2,14 @@
 //! runs differ only in what they fetch and apply: the recorded run ([`RunGuard`]), the connection
 //! as it was when the run began, the counts being applied, the API calls metered, and progress.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
 use super::meter::Meter;
 use super::progress::{ProgressSink, Reporter};
 use super::{RunGuard, SyncReport, SyncRequest};
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::store::connections::{record_quota, set_watermark};
@@ -22,6 +24,7 @@ pub(crate) struct ActiveRun<'p> {
     pub applier: Applier,
     pub meter: Meter,
     pub reporter: Reporter<'p>,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// What a run found out beyond its counts, once its transaction committed.
@@ -46,10 +49,12 @@ impl<'p> ActiveRun<'p> {
             Ok(connection) => connection,
             Err(e) => return Err(guard.fail(store, &Default::default(), e)),
         };
+        let clock = store.clock();
         Ok(ActiveRun {
             reporter: Reporter::new(progress, guard.run_id),
-            applier: Applier::new(connection_id, guard.run_id),
-            meter: Meter::default(),
+            applier: Applier::new(connection_id, guard.run_id, store.now()),
+            meter: Meter::new(clock.clone()),
+            clock,
             guard,
             request,
             connection,
@@ -66,11 +71,12 @@ impl<'p> ActiveRun<'p> {
         full_requested: bool,
     ) -> Result<Committed> {
         let db = tx.db();
+        let now = clock::now_stored(self.clock.as_ref());
         if let Some(watermark) = watermark {
-            set_watermark(db, self.connection.id, watermark)?;
+            set_watermark(db, self.connection.id, watermark, now)?;
         }
         if full_requested {
-            request_full_sync(db, self.connection.id)?;
+            request_full_sync(db, self.connection.id, now)?;
         }
         record_quota(db, self.connection.id, &self.meter.quota)?;
         finish_run(
@@ -82,6 +88,7 @@ impl<'p> ActiveRun<'p> {
                 watermark,
                 error: None,
                 retry_after_at: None,
+                ended_at: now,
             },
         )?;
         tx.commit()?;
@@ -117,10 +124,10 @@ impl<'p> ActiveRun<'p> {
 
 /// Asks the schedule for a full sync (the contact sweep found what only a full sync can place);
 /// an earlier request stands.
-fn request_full_sync(db: &rusqlite::Connection, connection_id: i64) -> Result<()> {
+fn request_full_sync(db: &rusqlite::Connection, connection_id: i64, now: OffsetDateTime) -> Result<()> {
     db.execute(
         "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
-        rusqlite::params![connection_id, clock::to_db(clock::now())],
+        rusqlite::params![connection_id, clock::to_db(now)],
     )?;
     Ok(())
 }

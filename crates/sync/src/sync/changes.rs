@@ -3,10 +3,10 @@
 use time::OffsetDateTime;
 
 use super::active::{ActiveRun, Committed};
+use super::listing::request_list;
 use super::progress::{Phase, ProgressSink};
 use super::sweep::sweep_and_refetch;
 use super::{full_sync, SyncReport, SyncRequest};
-use crate::clock;
 use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
@@ -14,7 +14,7 @@ use crate::store::{Applied, RunKind, Store, WriteTx};
 
 /// Applies the clients XPM reports as modified since `watermark − overlap` (archived and
 /// deleted flags included), then runs the contact sweep, all in one transaction; moves the
-/// watermark to the list's server `Date` only when that transaction commits.
+/// watermark to when the list was requested (by XPM's clock) only when that transaction commits.
 ///
 /// A connection that never completed a sync has no watermark: a full sync runs instead.
 pub async fn changes_sync<S: PracticeSource>(
@@ -45,6 +45,7 @@ async fn run<S: PracticeSource>(
     since: OffsetDateTime,
     active: &mut ActiveRun<'_>,
 ) -> Result<Committed> {
+    let (mut listing, watermark) = request_list(source, Some(since), active).await?;
     let ActiveRun {
         connection,
         applier,
@@ -52,16 +53,6 @@ async fn run<S: PracticeSource>(
         reporter,
         ..
     } = active;
-    let started_local = clock::now();
-    reporter.phase(Phase::Listing, None);
-    let mut listing = match source.list_clients(Some(since)).await {
-        Ok(listing) => listing,
-        Err(e) => {
-            meter.failed(&mut applier.counts);
-            return Err(e.into());
-        }
-    };
-    let watermark = listing.meta().date.unwrap_or(started_local);
     let mut tx = WriteTx::begin(store.db_mut())?;
     while let Some(item) = listing.next_client().await {
         let client = match item {

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use super::active::{ActiveRun, Committed};
+use super::listing::request_list;
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink};
 use super::{SyncReport, SyncRequest};
-use crate::clock;
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
@@ -18,7 +18,7 @@ use crate::store::{Applied, Applier, RunKind, Store, WriteTx};
 /// (an unchanged client is not written), then, only after the complete list was applied,
 /// tombstones the clients XPM no longer lists, unless that would remove more than the mass-removal
 /// guard allows (then nothing is kept and [`SyncError::MassRemoval`] asks for confirmation;
-/// `request.force` confirms). Sets the watermark to the list's server `Date`.
+/// `request.force` confirms). Sets the watermark to when the list was requested, by XPM's clock.
 pub async fn full_sync<S: PracticeSource>(
     store: &mut Store,
     source: &S,
@@ -41,6 +41,7 @@ async fn run<S: PracticeSource>(
     source: &S,
     active: &mut ActiveRun<'_>,
 ) -> Result<Committed> {
+    let (mut listing, watermark) = request_list(source, None, active).await?;
     let ActiveRun {
         connection,
         request,
@@ -50,18 +51,6 @@ async fn run<S: PracticeSource>(
         ..
     } = active;
     let settings = &connection.settings;
-    let started_local = clock::now();
-    reporter.phase(Phase::Listing, None);
-    let mut listing = match source.list_clients(None).await {
-        Ok(listing) => listing,
-        Err(e) => {
-            meter.failed(&mut applier.counts);
-            return Err(e.into());
-        }
-    };
-    // The server's clock at the start of the list: changes made after it are in the next
-    // changes sync's window even if the local clock is wrong.
-    let watermark = listing.meta().date.unwrap_or(started_local);
 
     let tx = WriteTx::begin(store.db_mut())?;
     // A full sync looks at every client: read their stored states in one go.

@@ -11,18 +11,20 @@
 mod active;
 mod changes;
 mod full;
+mod listing;
 mod meter;
 mod progress;
 mod sweep;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use hownow_xpm::{RateLimitKind, XpmError};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::budget;
-use crate::clock;
+use crate::clock::{self, Clock};
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::PracticeSource;
@@ -90,7 +92,7 @@ pub async fn run_sync<S: PracticeSource>(
     let needed = budget::estimate(request.kind, &store.counts(connection_id)?, &connection.settings);
     if let Err(e) = budget::check(
         &connection.quota,
-        clock::now(),
+        store.now(),
         &needed,
         request.trigger,
         &connection.settings,
@@ -111,6 +113,7 @@ pub(crate) struct RunGuard {
     pub connection_id: i64,
     pub run_id: i64,
     pub started_at: OffsetDateTime,
+    clock: Arc<dyn Clock>,
 }
 
 impl RunGuard {
@@ -144,7 +147,8 @@ impl RunGuard {
         Ok(RunGuard {
             connection_id,
             run_id,
-            started_at: clock::now(),
+            started_at: store.now(),
+            clock: store.clock(),
         })
     }
 
@@ -158,7 +162,7 @@ impl RunGuard {
                 let wait = retry_after
                     .and_then(|d| Duration::try_from(d).ok())
                     .unwrap_or(DAY_LIMIT_DEFAULT_WAIT);
-                let retry_at = clock::now() + wait;
+                let retry_at = store.now() + wait;
                 (
                     RunOutcome::Failed,
                     SyncError::DayLimit { retry_at },
@@ -175,6 +179,7 @@ impl RunGuard {
             watermark: None,
             error: Some(&message),
             retry_after_at,
+            ended_at: store.now(),
         };
         if let Err(e) = store.finish_run(self.run_id, &end) {
             tracing::error!(error = %e, run = self.run_id, "could not record the failed run");
@@ -226,7 +231,7 @@ impl RunGuard {
             watermark,
             full_sync_requested,
             started_at: self.started_at,
-            ended_at: clock::now(),
+            ended_at: clock::now_stored(self.clock.as_ref()),
         }
     }
 }

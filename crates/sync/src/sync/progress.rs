@@ -6,6 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Waiting for XPM to prepare the client list (`done` = whole seconds waited so far): a large
+    /// practice's detailed list can take minutes before its first byte.
+    Preparing,
     /// Receiving and applying the client list (`done` = clients applied).
     Listing,
     /// Tombstoning clients absent from a complete list.
@@ -26,6 +29,22 @@ pub struct Progress {
     pub done: u64,
     /// Known for some phases only (the client list's length is not known until its end).
     pub total: Option<u64>,
+}
+
+impl Progress {
+    /// What the run is waiting for, in the words every front end shows, when it is waiting for
+    /// XPM (the `Preparing` phase): "Waiting for Xero Practice Manager to prepare the client
+    /// list… 2 min". `None` in the other phases.
+    pub fn waiting_message(&self) -> Option<String> {
+        (self.phase == Phase::Preparing).then(|| {
+            let waited = match self.done {
+                0 => String::new(),
+                s @ 1..=59 => format!(" {s} s"),
+                s => format!(" {} min", s / 60),
+            };
+            format!("Waiting for Xero Practice Manager to prepare the client list…{waited}")
+        })
+    }
 }
 
 /// Receives progress events. Called on the sync's task: keep it quick.
@@ -105,6 +124,12 @@ impl<'a> Reporter<'a> {
         }
     }
 
+    /// Still waiting for XPM in the `Preparing` phase: reports the seconds waited.
+    pub(crate) fn waiting(&mut self, waited: std::time::Duration) {
+        self.done = waited.as_secs();
+        self.emit();
+    }
+
     pub(crate) fn finish_phase(&self) {
         if self.done % EVERY != 0 && Some(self.done) != self.total {
             self.emit();
@@ -121,5 +146,34 @@ fn kill_after_rows() -> Option<u64> {
             .and_then(|v| v.trim().parse().ok())
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_for_xpm_is_said_in_seconds_then_minutes() {
+        let at = |phase, done| Progress {
+            run_id: 1,
+            phase,
+            done,
+            total: None,
+        };
+        let text = |done| at(Phase::Preparing, done).waiting_message().unwrap();
+        assert_eq!(
+            text(0),
+            "Waiting for Xero Practice Manager to prepare the client list…"
+        );
+        assert_eq!(
+            text(45),
+            "Waiting for Xero Practice Manager to prepare the client list… 45 s"
+        );
+        assert_eq!(
+            text(150),
+            "Waiting for Xero Practice Manager to prepare the client list… 2 min"
+        );
+        assert_eq!(at(Phase::Listing, 150).waiting_message(), None);
     }
 }

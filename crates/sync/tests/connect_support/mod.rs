@@ -31,6 +31,7 @@ pub fn engine(dir: &std::path::Path, sandbox: &Sandbox, login_timeout: Duration)
         storage: Some(CredentialStorage::Memory),
         login_timeout,
         use_env: false,
+        ..EngineOptions::new(dir)
     })
     .expect("engine opens");
     engine.set_xero_settings(XeroSettings {

@@ -49,6 +49,9 @@ pub fn api_config(base: &str, idle_timeout: Duration, max_attempts: u32) -> ApiC
             connect_timeout: Duration::from_secs(5),
             response_timeout: Duration::from_secs(15),
             idle_timeout,
+            list_response_timeout: Duration::from_secs(15),
+            list_idle_timeout: idle_timeout,
+            list_timeout_retry_pause: Duration::from_millis(10),
             ..HttpConfig::default()
         },
         retry: RetryPolicy {

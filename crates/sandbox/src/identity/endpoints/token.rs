@@ -54,9 +54,11 @@ fn exchange(identity: &Identity, headers: &HeaderMap, body: &[u8]) -> Result<Val
         }
         "refresh_token" => {
             let refresh_token = required("refresh_token")?;
-            identity
+            let issued = identity
                 .state()
-                .refresh(refresh_token, &client_id, now, lifetime)?
+                .refresh(refresh_token, &client_id, now, lifetime)?;
+            identity.count_refresh();
+            issued
         }
         other => {
             return Err(OAuthError::unsupported_grant_type(format!(

@@ -1,0 +1,99 @@
+//! Asking XPM for the client list, at XPM's pace: the detailed list of a large practice can take
+//! minutes before its first byte. While it is prepared the run says so (a `Preparing` progress
+//! event every second with the time waited), the wait is recorded with the run, and the
+//! watermark is the time the request was sent by XPM's clock, so edits made while XPM built the
+//! list fall inside the next `modifiedsince` window.
+
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use super::active::ActiveRun;
+use super::progress::Phase;
+use crate::clock;
+use crate::error::Result;
+use crate::source::{ClientListing, PracticeSource};
+
+/// How often the wait for the list's first client is reported.
+const WAIT_REPORT_EVERY: Duration = Duration::from_secs(1);
+
+/// `client.api/list?detailed=true[&modifiedsince=since]`, once its first client (or its end)
+/// arrived, and the watermark a run that commits this list may set.
+pub(crate) async fn request_list<S: PracticeSource>(
+    source: &S,
+    since: Option<OffsetDateTime>,
+    active: &mut ActiveRun<'_>,
+) -> Result<(S::Listing, OffsetDateTime)> {
+    let sent_local = clock::now_stored(active.clock.as_ref());
+    let started = Instant::now();
+    active.reporter.phase(Phase::Preparing, None);
+    let list = source.list_clients_counted(since);
+    tokio::pin!(list);
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + WAIT_REPORT_EVERY, WAIT_REPORT_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (result, attempts) = loop {
+        tokio::select! {
+            result = &mut list => break result,
+            _ = ticks.tick() => active.reporter.waiting(started.elapsed()),
+        }
+    };
+    let waited = started.elapsed();
+    let counts = &mut active.applier.counts;
+    counts.list_wait_ms += u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+    if waited >= WAIT_REPORT_EVERY {
+        tracing::info!(waited_secs = waited.as_secs(), "XPM prepared the client list");
+    }
+    counts.list_timeouts += u64::from(attempts.timeouts);
+    let listing = match result {
+        Ok(listing) => listing,
+        Err(e) => {
+            // Every try cost a call (the successful list's tries are counted when it is read).
+            counts.api_calls += u64::from(attempts.attempts.max(1));
+            return Err(e.into());
+        }
+    };
+    let watermark = watermark(listing.meta().date, waited, sent_local);
+    active.reporter.phase(Phase::Listing, None);
+    Ok((listing, watermark))
+}
+
+/// When the list request was sent, by XPM's clock: the response's `Date` less the time the
+/// request took, or the local send time if that is earlier (or XPM sent no `Date`). Earlier is
+/// the safe side: the next changes sync asks for a little more, never for too little.
+pub(crate) fn watermark(
+    server_date: Option<OffsetDateTime>,
+    waited: Duration,
+    sent_local: OffsetDateTime,
+) -> OffsetDateTime {
+    // Whole milliseconds, the directory's precision (a list that came at once keeps the Date).
+    let waited = time::Duration::milliseconds(i64::try_from(waited.as_millis()).unwrap_or(i64::MAX));
+    let at = match server_date {
+        Some(date) => (date - waited).min(sent_local),
+        None => sent_local,
+    };
+    // The directory stores milliseconds: round down, so the stored value is what was reported.
+    at.replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_watermark_is_when_the_request_was_sent_by_xpms_clock() {
+        let local = datetime!(2024-05-01 10:00:00 UTC);
+        // XPM's clock runs 30 s behind ours; it took 150 s to answer.
+        let date = datetime!(2024-05-01 10:02:00 UTC);
+        assert_eq!(
+            watermark(Some(date), Duration::from_secs(150), local),
+            datetime!(2024-05-01 09:59:30 UTC)
+        );
+        // XPM's clock ahead of ours: our send time is earlier, and taken.
+        let ahead = datetime!(2024-05-01 10:10:00 UTC);
+        assert_eq!(watermark(Some(ahead), Duration::from_secs(5), local), local);
+        assert_eq!(watermark(None, Duration::from_secs(5), local), local);
+    }
+}
