@@ -196,7 +196,8 @@ impl Recorder {
                 .http
                 .request(parts.method.clone(), format!("{}{path}", p.upstream));
             for (name, value) in &parts.headers {
-                if name != "host" && name != "content-length" {
+                // The body is rewritten as text below: ask the sandbox for it uncompressed.
+                if name != "host" && name != "content-length" && name != "accept-encoding" {
                     upstream = upstream.header(name, value);
                 }
             }

@@ -14,7 +14,7 @@ use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use hownow_sync::connect::RedirectMode;
-use hownow_sync::engine::Engine;
+use hownow_sync::engine::{Engine, XeroTimeouts};
 use hownow_sync::{
     ConnectionStatus, NoProgress, Phase, Progress, RunKind, RunOutcome, RunTrigger, SyncRequest, SyncSettings,
 };
@@ -343,6 +343,56 @@ async fn an_edit_made_while_xpm_prepares_the_list_comes_with_the_next_changes_sy
         email(&engine).as_deref(),
         Some("edited.meanwhile@pace.example"),
         "the next changes sync asked from before the edit"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_that_times_out_is_tried_twice_and_both_tries_are_recorded() {
+    let sandbox = strict_sandbox(30).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let id = connected(&engine).await;
+    let before = engine.clients(id, None).unwrap().len();
+    // The data dir's own timeouts: a second for the list's first byte, a second's pause.
+    let mut xero = engine.settings().xero;
+    xero.timeouts = XeroTimeouts {
+        list_first_byte_secs: Some(1),
+        list_retry_pause_secs: Some(1),
+        ..XeroTimeouts::default()
+    };
+    engine.set_xero_settings(xero);
+    sandbox
+        .practice()
+        .update_switches(|s| {
+            s.first_byte_delay_ms.insert("client.api/list".into(), 5_000);
+        })
+        .unwrap();
+
+    let err = bounded(
+        "the timed-out sync",
+        engine.sync(
+            id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Manual),
+            &NoProgress,
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("did not answer in time"), "{err}");
+    let run = &engine.history(id, 1).unwrap()[0];
+    assert_eq!(run.outcome, RunOutcome::Failed);
+    assert_eq!(
+        (run.counts.api_calls, run.counts.list_timeouts),
+        (2, 2),
+        "one retry, not four: {:?}",
+        run.counts
+    );
+    assert!(run.counts.list_wait_ms >= 2_000, "{:?}", run.counts);
+    assert_eq!(
+        engine.clients(id, None).unwrap().len(),
+        before,
+        "the directory is untouched"
     );
     sandbox.shutdown().await;
 }
