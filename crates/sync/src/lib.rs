@@ -10,6 +10,22 @@
 //! * [`schedule`]: the pure schedule policy; [`budget`]: Xero's call budget.
 //! * [`SyncLock`]: one sync per connection across processes.
 //! * [`secrets`] and [`tokens`]: credential stores and single-flight token refresh.
+//!
+//! ## At XPM's pace: who waits on whom
+//!
+//! A run applies everything in one write transaction (all or nothing), and at XPM's pace that
+//! transaction stays open for minutes, across several access tokens. So:
+//!
+//! * the schema is migrated once, when the [`Engine`] opens, and only a due migration takes the
+//!   write lock;
+//! * reads (status, clients, contacts, history, the tray, another process's CLI) come from a pool
+//!   of read-only handles ([`Engine::reader`]) and see the last committed state, never waiting;
+//! * what must change while a run holds the lock (a token refresh's time, the schedule's next-due
+//!   times, sync settings) lives in a separate state file ([`store::state`]), so a refresh in the
+//!   middle of a run, a network wait, never leads to a lock wait; a dead refresh token is reported
+//!   to the caller, which marks the connection once the run has let go;
+//! * the few other directory writes (connect, disconnect) wait their turn ([`Engine::write`])
+//!   rather than fail with "database is locked".
 
 pub mod budget;
 pub mod clock;
