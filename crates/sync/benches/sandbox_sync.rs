@@ -12,7 +12,8 @@
 //!     merely download the same list at the same throttle (uncompressed, as before gzip);
 //! (f) reads while a full sync streams a throttled (gzip) list into the same directory: p50 and
 //!     p99 latency of the status and of a 200-row client search, in this process (the engine's
-//!     read pool) and from another process (this binary again, `HOWNOW_BENCH_ROLE=reader`).
+//!     read pool) and from another process (this binary again, `HOWNOW_BENCH_ROLE=reader`);
+//!     `HOWNOW_BENCH_ONLY_F=1` runs only this part.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -318,6 +319,12 @@ fn main() {
     };
 
     println!("sandbox_sync: {clients} clients, sandbox in pid {}", child.id());
+    if std::env::var_os("HOWNOW_BENCH_ONLY_F").is_some() {
+        reads_during_a_sync(&bench);
+        drop(child.stdin.take());
+        let _ = child.wait();
+        return;
+    }
     let only_e = std::env::var_os("HOWNOW_BENCH_ONLY_E").is_some();
     let (mut store, id) = bench.store("a", SyncSettings::default());
     if !only_e {
@@ -446,12 +453,14 @@ fn main() {
     let _ = child.wait();
 }
 
-/// (f): a throttled full re-sync of the directory (b) made, with readers in this process and in
-/// another one; both stop when the sync ends.
+/// (f): a directory of the whole practice, then a throttled full re-sync of it with readers in
+/// this process and in another one; both stop when the sync ends.
 fn reads_during_a_sync(bench: &Bench) {
-    let dir = bench.dir.path().join("b");
+    let (mut store, id) = bench.store("f", SyncSettings::default());
+    bench.sync(&mut store, id, RunKind::Full);
+    drop(store);
+    let dir = bench.dir.path().join("f");
     let engine = reader_engine(&dir);
-    let id = engine.connections().unwrap()[0].id;
     let mut other = Command::new(std::env::current_exe().unwrap())
         .env("HOWNOW_BENCH_ROLE", "reader")
         .env("HOWNOW_BENCH_DIR", &dir)

@@ -215,6 +215,17 @@ async fn reads_and_bookkeeping_answer_while_a_sync_is_held_in_the_middle_of_its_
     bounded("a token refresh", engine.refresh_token(id))
         .await
         .unwrap();
+    // A directory write (as connecting or disconnecting another practice makes) waits its turn.
+    let queued = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine
+                .write(move |s| s.request_full_sync(id, Some(s.now())))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!queued.is_finished(), "the write waits for the sync");
     assert!(!syncing.is_finished(), "the sync was still held");
 
     // Let XPM send the rest: the run completes and its changes appear.
@@ -225,6 +236,11 @@ async fn reads_and_bookkeeping_answer_while_a_sync_is_held_in_the_middle_of_its_
     let report = bounded("the released sync", syncing).await.unwrap().unwrap();
     assert_eq!(report.kind, RunKind::Full);
     assert!(applied.load(Ordering::SeqCst) > 0);
+    bounded("the queued write", queued).await.unwrap().unwrap();
+    assert!(
+        engine.connection(None).unwrap().full_requested_at.is_some(),
+        "written after the sync committed"
+    );
     assert_eq!(engine.history(id, 1).unwrap()[0].outcome, RunOutcome::Ok);
     sandbox.shutdown().await;
 }

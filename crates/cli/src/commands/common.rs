@@ -209,6 +209,26 @@ pub fn summary_lines(report: &SyncReport) -> Vec<String> {
             plural(c.refetched),
         ));
     }
+    // At XPM's pace: what the list cost in waiting and on the wire.
+    if c.list_wait_ms >= 10_000 || c.list_timeouts > 0 {
+        lines.push(format!(
+            "XPM took {} to start sending the client list{}.",
+            duration(time::Duration::milliseconds(
+                c.list_wait_ms.min(i64::MAX as u64) as i64
+            )),
+            match c.list_timeouts {
+                0 => String::new(),
+                n => format!(" ({n} tr{} timed out first)", if n == 1 { "y" } else { "ies" }),
+            }
+        ));
+    }
+    if c.bytes >= 1_000_000 && c.bytes_on_wire > 0 && c.bytes_on_wire < c.bytes {
+        lines.push(format!(
+            "Received {:.1} MB compressed ({:.1} MB of XML).",
+            c.bytes_on_wire as f64 / 1e6,
+            c.bytes as f64 / 1e6
+        ));
+    }
     if let Some(missed) = c.missed_by_incremental {
         lines.push(format!(
             "Missed by incremental: {missed} client{} had changed without XPM reporting it as modified.",

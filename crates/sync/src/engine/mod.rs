@@ -280,7 +280,8 @@ impl Engine {
     /// lock (in this process or another) instead of failing with "database is locked".
     pub async fn write<T>(&self, op: impl Fn(&mut Store) -> crate::error::Result<T>) -> Result<T> {
         let mut store = self.store()?;
-        store.set_busy_timeout(std::time::Duration::from_millis(200))?;
+        // A short wait in SQLite (which blocks the thread), the rest asleep on the runtime.
+        store.set_busy_timeout(std::time::Duration::from_millis(20))?;
         let mut announced = false;
         loop {
             match op(&mut store) {
@@ -411,24 +412,28 @@ impl Engine {
     pub async fn finish_login(&self, tenant: Option<&str>) -> Result<Connection> {
         let rt = self.runtime().await?;
         let chosen = self.login.take_authorized(tenant)?;
-        let mut store = self.store()?;
-        let (connection, created) = match store.connection_for_tenant(&chosen.tenant.tenant_id)? {
-            Some(existing) => {
-                store.set_status(existing.id, ConnectionStatus::Connected, None)?;
-                (existing, false)
-            }
-            None => {
-                let new = NewConnection {
-                    xero_connection_id: chosen.tenant.id.clone(),
-                    tenant_id: chosen.tenant.tenant_id.clone(),
-                    tenant_name: crate::connect::tenant_display_name(&chosen.tenant),
-                    authorised_by_name: chosen.user_name.clone(),
-                    authorised_by_email: chosen.user_email.clone(),
-                    settings: Default::default(),
-                };
-                (store.create_connection(&new)?, true)
-            }
-        };
+        // Waits its turn if another practice's sync holds the directory.
+        let (connection, created) = self
+            .write(
+                |store| match store.connection_for_tenant(&chosen.tenant.tenant_id)? {
+                    Some(existing) => {
+                        store.set_status(existing.id, ConnectionStatus::Connected, None)?;
+                        Ok((existing, false))
+                    }
+                    None => {
+                        let new = NewConnection {
+                            xero_connection_id: chosen.tenant.id.clone(),
+                            tenant_id: chosen.tenant.tenant_id.clone(),
+                            tenant_name: crate::connect::tenant_display_name(&chosen.tenant),
+                            authorised_by_name: chosen.user_name.clone(),
+                            authorised_by_email: chosen.user_email.clone(),
+                            settings: Default::default(),
+                        };
+                        Ok((store.create_connection(&new)?, true))
+                    }
+                },
+            )
+            .await?;
         if let Err(e) = rt
             .tokens
             .store_login(connection.id, &chosen.tokens, rt.settings.client_id.as_deref())
@@ -436,13 +441,13 @@ impl Engine {
         {
             // A connection without credentials could never sync: do not keep a new one.
             if created {
-                let _ = store.delete_connection(connection.id);
+                let _ = self.write(|store| store.delete_connection(connection.id)).await;
             }
             return Err(e.into());
         }
         self.save_settings()?;
         tracing::info!(connection = connection.id, tenant = %connection.tenant_name, "connected");
-        Ok(store.connection(connection.id)?)
+        Ok(self.reader()?.connection(connection.id)?)
     }
 
     // ---- connections ----------------------------------------------------------------------
