@@ -53,7 +53,7 @@ pub use engine::{
 };
 pub use error::{Result, SyncError};
 pub use lock::{LockHolder, SyncLock};
-pub use record::{CodeReport, HowNowRecord};
+pub use record::{CodeReport, CsvValues, HowNowRecord};
 pub use schedule::{plan, Due, Plan, ScheduleInput};
 pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore, StoredCredentials};
 pub use settings::{CodeFallback, SyncSettings};
@@ -61,7 +61,7 @@ pub use source::{ClientListing, MemorySource, PracticeSource};
 pub use store::{
     ChangeKind, ClientQuery, Connection, ConnectionStatus, DirectoryClient, DirectoryCounts, NewConnection,
     Quota, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, Store, SyncChange, SyncRun,
-    LATEST_SCHEMA_VERSION,
+    LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
 };
 pub use sync::{
     changes_sync, contact_sweep, full_sync, run_sync, NoProgress, Phase, Progress, ProgressSink, SyncReport,

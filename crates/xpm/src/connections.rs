@@ -81,6 +81,7 @@ impl XeroApi {
                 Ok(Fetched {
                     value: connections,
                     meta,
+                    warnings: Vec::new(),
                 })
             }
         })

@@ -223,6 +223,8 @@ pub struct Attempts {
 pub struct Fetched<T> {
     pub value: T,
     pub meta: ResponseMeta,
+    /// Values of the answer that could not be read and were left absent in `value`.
+    pub warnings: Vec<crate::DataWarning>,
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

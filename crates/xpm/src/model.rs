@@ -53,7 +53,10 @@ impl fmt::Display for XpmDate {
 impl std::str::FromStr for XpmDate {
     type Err = String;
 
-    /// Parses the three forms XPM uses. A trailing fraction of a second is tolerated and dropped.
+    /// Parses the three forms XPM uses. A trailing fraction of a second is tolerated and dropped,
+    /// and so is a zone (`Z`, `+13:00`, `-0500`): XPM's other dates carry none and are the
+    /// practice's wall-clock time, which the written date-time already is (converting a date of
+    /// birth written at `+13:00` to UTC would move it to the day before).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         use time::macros::format_description;
         let s = s.trim();
@@ -69,8 +72,15 @@ impl std::str::FromStr for XpmDate {
                 .map_err(|_| err());
         }
         let main = s.get(..19).ok_or_else(err)?;
-        let rest = &s[19..];
-        if !(rest.is_empty() || (rest.starts_with('.') && rest[1..].bytes().all(|b| b.is_ascii_digit()))) {
+        let mut rest = &s[19..];
+        if let Some(fraction) = rest.strip_prefix('.') {
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return Err(err());
+            }
+            rest = &fraction[digits..];
+        }
+        if !(rest.is_empty() || rest == "Z" || is_utc_offset(rest)) {
             return Err(err());
         }
         PrimitiveDateTime::parse(
@@ -80,6 +90,22 @@ impl std::str::FromStr for XpmDate {
         .map(XpmDate::DateTime)
         .map_err(|_| err())
     }
+}
+
+/// `+13:00`, `-05:00`, `+1300`: a zone offset within ±14 hours.
+fn is_utc_offset(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    let (hours, minutes) = match b {
+        [b'+' | b'-', h @ ..] if h.len() == 5 && h[2] == b':' => (&h[..2], &h[3..]),
+        [b'+' | b'-', h @ ..] if h.len() == 4 => (&h[..2], &h[2..]),
+        _ => return false,
+    };
+    if !(digits(hours) && digits(minutes)) {
+        return false;
+    }
+    let n = |d: &[u8]| u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0');
+    n(hours) <= 14 && n(minutes) < 60
 }
 
 impl Serialize for XpmDate {
@@ -263,6 +289,20 @@ impl Pagination {
     }
 }
 
+/// A value XPM sent that could not be read: the field is left absent and the rest of the record
+/// (and of the response) is kept. Only a fault in the document's structure stops decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataWarning {
+    /// The client the value belongs to, when it is one of a client's (and the client has a UUID).
+    pub client_uuid: Option<String>,
+    /// Where the value was, as XML element names: `DateOfBirth`, `Notes/Note/Date`.
+    pub field: String,
+    /// The value as sent (trimmed), cut at 80 characters.
+    pub raw_value: String,
+    /// Why it could not be read: "is not Yes or No", "is an ambiguous date (…)".
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +321,12 @@ mod tests {
         );
         assert!("2021-13-04".parse::<XpmDate>().is_err());
         assert!("yesterday".parse::<XpmDate>().is_err());
-        assert!("2021-03-04T05:06:07Z".parse::<XpmDate>().is_err());
+        // A zone is read as the wall-clock time written (see `from_str`).
+        assert_eq!(
+            "2021-03-04T05:06:07Z".parse::<XpmDate>().unwrap().to_string(),
+            "2021-03-04T05:06:07"
+        );
+        assert!("2021-03-04T05:06:07 Z".parse::<XpmDate>().is_err());
     }
 
     #[test]
@@ -299,3 +344,4 @@ mod tests {
         assert_eq!(Pagination::default().next_page_token(), None);
     }
 }
+

@@ -20,7 +20,7 @@ use crate::decode::Item;
 use crate::http::{self, with_retries, Attempts, Fetched, HttpConfig, ResponseMeta, TENANT_HEADER};
 use crate::limiter::{Permit, TenantLimiter};
 use crate::token::AccessTokenSource;
-use crate::{Client, Contact, Group, RateLimitKind, XpmError};
+use crate::{Client, Contact, DataWarning, Group, RateLimitKind, XpmError};
 
 /// Largest `pageSize` XPM accepts on its paged endpoints.
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -169,7 +169,12 @@ impl PracticeClient {
             let error = match self.list_once(url.clone(), attempt, timeouts).await {
                 Ok((items, mut meta)) => {
                     meta.timeouts = counted.timeouts;
-                    return (Ok(ClientStream { items, meta }), counted);
+                    let stream = ClientStream {
+                        items,
+                        meta,
+                        warnings: Vec::new(),
+                    };
+                    return (Ok(stream), counted);
                 }
                 Err(e) => e,
             };
@@ -258,9 +263,11 @@ impl PracticeClient {
     pub async fn groups(&self) -> Result<Fetched<Vec<Group>>, XpmError> {
         let url = self.endpoint(&["clientgroup.api", "list"])?;
         let (items, meta) = self.fetch_items(url).await?;
+        let (items, warnings) = split_warnings(items);
         Ok(Fetched {
             value: items.into_iter().filter_map(group_of).collect(),
             meta,
+            warnings,
         })
     }
 
@@ -412,8 +419,13 @@ impl PracticeClient {
         what: &str,
     ) -> Result<Fetched<T>, XpmError> {
         let (items, meta) = self.fetch_items(url).await?;
+        let (items, warnings) = split_warnings(items);
         match items.into_iter().find_map(pick) {
-            Some(value) => Ok(Fetched { value, meta }),
+            Some(value) => Ok(Fetched {
+                value,
+                meta,
+                warnings,
+            }),
             None => Err(XpmError::Api {
                 description: format!("Xero Practice Manager answered OK but sent no {what}"),
             }),
@@ -430,13 +442,19 @@ impl PracticeClient {
             items: Vec::new(),
             next_page_token: None,
         };
+        let mut warnings = Vec::new();
         for item in items {
             match item {
                 Item::Pagination(p) => page.next_page_token = p.next_page_token(),
+                Item::Warning(w) => warnings.push(w),
                 other => page.items.extend(pick(other)),
             }
         }
-        Ok(Fetched { value: page, meta })
+        Ok(Fetched {
+            value: page,
+            meta,
+            warnings,
+        })
     }
 
     /// Follows `next_page_token` until a page has none. A token seen twice means XPM is looping
@@ -450,11 +468,14 @@ impl PracticeClient {
         let mut seen = HashSet::new();
         let mut token = None;
         let (mut bytes, mut wire) = (0, 0);
+        let mut all_warnings = Vec::new();
         loop {
             let Fetched {
                 value: page,
                 mut meta,
+                warnings,
             } = fetch(token.take()).await?;
+            all_warnings.extend(warnings);
             bytes += meta.bytes_received;
             wire += meta.bytes_on_wire;
             all.extend(page.items);
@@ -470,11 +491,31 @@ impl PracticeClient {
                 None => {
                     meta.bytes_received = bytes;
                     meta.bytes_on_wire = wire;
-                    return Ok(Fetched { value: all, meta });
+                    return Ok(Fetched {
+                        value: all,
+                        meta,
+                        warnings: all_warnings,
+                    });
                 }
             }
         }
     }
+}
+
+/// The records of an answer, and the warnings about their values.
+fn split_warnings(items: Vec<Item>) -> (Vec<Item>, Vec<DataWarning>) {
+    let mut warnings = Vec::new();
+    let items = items
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Warning(w) => {
+                warnings.push(w);
+                None
+            }
+            other => Some(other),
+        })
+        .collect();
+    (items, warnings)
 }
 
 fn client_of(item: Item) -> Option<Client> {
@@ -507,6 +548,8 @@ fn group_of(item: Item) -> Option<Group> {
 pub struct ClientStream {
     items: ItemStream,
     meta: ResponseMeta,
+    /// Warnings received and not yet taken.
+    warnings: Vec<DataWarning>,
 }
 
 impl ClientStream {
@@ -520,6 +563,13 @@ impl ClientStream {
         }
     }
 
+    /// The values received so far that could not be read (left absent in their clients), since
+    /// the last call. A client's warnings arrive just after it: take them after each client and
+    /// once more at the end of the list.
+    pub fn take_warnings(&mut self) -> Vec<DataWarning> {
+        std::mem::take(&mut self.warnings)
+    }
+
     /// The next client; `None` at the end of the list (or after an error was returned).
     pub async fn next_client(&mut self) -> Option<Result<Client, XpmError>> {
         std::future::poll_fn(|cx| self.poll_client(cx)).await
@@ -529,6 +579,7 @@ impl ClientStream {
         loop {
             match self.items.poll_item(cx) {
                 Poll::Ready(Some(Ok(Item::Client(client)))) => return Poll::Ready(Some(Ok(*client))),
+                Poll::Ready(Some(Ok(Item::Warning(warning)))) => self.warnings.push(warning),
                 Poll::Ready(Some(Ok(_))) => continue,
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
                 Poll::Ready(None) => return Poll::Ready(None),

@@ -137,6 +137,10 @@ pub struct RunView<'a> {
     pub counts: &'a RunCounts,
     pub full_sync_requested: Option<bool>,
     pub error: Option<&'a str>,
+    /// `history`: the values XPM sent that could not be read (the first 200 of
+    /// `counts.data_warnings`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_warnings: Option<Vec<hownow_xpm::DataWarning>>,
 }
 
 impl<'a> RunView<'a> {
@@ -155,6 +159,7 @@ impl<'a> RunView<'a> {
             counts: &run.counts,
             full_sync_requested: None,
             error: run.error.as_deref(),
+            data_warnings: None,
         }
     }
 
@@ -173,6 +178,7 @@ impl<'a> RunView<'a> {
             counts: &report.counts,
             full_sync_requested: Some(report.full_sync_requested),
             error: None,
+            data_warnings: None,
         }
     }
 }

@@ -23,7 +23,17 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let connection = engine.connection(args.tenant.as_deref())?;
     let runs = engine.history(connection.id, args.limit)?;
     if args.json {
-        common::print_json(&runs.iter().map(RunView::of_run).collect::<Vec<_>>())?;
+        let mut views = Vec::with_capacity(runs.len());
+        for run in &runs {
+            let mut view = RunView::of_run(run);
+            view.data_warnings = Some(if run.counts.data_warnings == 0 {
+                Vec::new()
+            } else {
+                engine.run_warnings(run.id)?
+            });
+            views.push(view);
+        }
+        common::print_json(&views)?;
         return Ok(ExitCode::SUCCESS);
     }
     if runs.is_empty() {
@@ -70,6 +80,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         if let Some(error) = &run.error {
             println!("      {error}");
+        }
+        if c.data_warnings > 0 {
+            println!(
+                "      {} value{} XPM sent could not be read (left empty); `hownow history --json` lists them",
+                c.data_warnings,
+                common::plural(c.data_warnings)
+            );
         }
     }
     println!("CONTACTS: contacts the sweep found changed although XPM did not flag their client.");

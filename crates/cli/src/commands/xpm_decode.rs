@@ -1,6 +1,8 @@
 //! `hownow xpm decode FILE`: decodes a saved XPM response and prints it as one JSON document,
 //! `{"status":"OK","clients":[…],"contacts":[…],"groups":[…],"pagination":{…}}` with only the
-//! keys the document had. The file is streamed through the decoder, never read whole.
+//! keys the document had, and `"warnings":[…]` for values that could not be read (left out of
+//! the records; also summarised on standard error). The file is streamed through the decoder,
+//! never read whole.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write as _};
@@ -41,6 +43,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(XpmError::Transport(m) | XpmError::Timeout(m)) => anyhow::bail!("cannot read {path}: {m}"),
         Err(e) => return Err(anyhow::Error::new(e).context(path)),
     };
+    for w in &decoded.warnings {
+        eprintln!(
+            "warning: client {}: <{}> `{}` {}; left empty",
+            w.client_uuid.as_deref().unwrap_or("-"),
+            w.field,
+            w.raw_value,
+            w.reason
+        );
+    }
     let stdout = std::io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     serde_json::to_writer_pretty(

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hownow_xpm::{ApiConfig, HttpConfig, Identity, IdentityConfig, XeroApi, XpmError};
+use hownow_xpm::{ApiConfig, DataWarning, HttpConfig, Identity, IdentityConfig, XeroApi, XpmError};
 use serde::Serialize;
 use url::Url;
 
@@ -598,6 +598,13 @@ impl Engine {
     /// The most recent sync runs, newest first.
     pub fn history(&self, connection_id: i64, limit: u32) -> Result<Vec<SyncRun>> {
         Ok(self.reader()?.runs(connection_id, limit)?)
+    }
+
+    /// The values XPM sent in a run that could not be read (the first
+    /// [`MAX_WARNINGS_PER_RUN`](crate::MAX_WARNINGS_PER_RUN); the run's `data_warnings` counts
+    /// them all).
+    pub fn run_warnings(&self, run_id: i64) -> Result<Vec<DataWarning>> {
+        Ok(self.reader()?.warnings(run_id)?)
     }
 
     // ---- disconnect -----------------------------------------------------------------------

@@ -323,6 +323,7 @@ impl PracticeSource for MemorySource {
             Some(e) => Ok(Fetched {
                 value: e.client.clone(),
                 meta,
+                warnings: Vec::new(),
             }),
             None => Err(XpmError::Api {
                 description: "Invalid client identifier".into(),
@@ -356,6 +357,7 @@ impl PracticeSource for MemorySource {
                 next_page_token,
             },
             meta,
+            warnings: Vec::new(),
         })
     }
 }

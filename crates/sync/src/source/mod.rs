@@ -7,7 +7,7 @@ mod xpm;
 
 use std::future::Future;
 
-use hownow_xpm::{Attempts, Client, Contact, Fetched, Page, ResponseMeta, XpmError};
+use hownow_xpm::{Attempts, Client, Contact, DataWarning, Fetched, Page, ResponseMeta, XpmError};
 use time::OffsetDateTime;
 
 pub use memory::{MemoryListing, MemorySource};
@@ -20,6 +20,12 @@ pub trait ClientListing: Send {
 
     /// Metadata of the response (server date, remaining budget), bytes received so far.
     fn meta(&self) -> ResponseMeta;
+
+    /// Values received so far that could not be read (left absent in their clients), since the
+    /// last call: a client's come just after it, so take them after each client and at the end.
+    fn take_warnings(&mut self) -> Vec<DataWarning> {
+        Vec::new()
+    }
 }
 
 /// The XPM calls a sync makes.

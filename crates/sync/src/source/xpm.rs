@@ -1,7 +1,8 @@
 //! The real source: Xero Practice Manager through `hownow_xpm::PracticeClient`.
 
 use hownow_xpm::{
-    Attempts, Client, ClientStream, Contact, Fetched, Page, PracticeClient, ResponseMeta, XpmError,
+    Attempts, Client, ClientStream, Contact, DataWarning, Fetched, Page, PracticeClient, ResponseMeta,
+    XpmError,
 };
 use time::OffsetDateTime;
 
@@ -14,6 +15,10 @@ impl ClientListing for ClientStream {
 
     fn meta(&self) -> ResponseMeta {
         ClientStream::meta(self)
+    }
+
+    fn take_warnings(&mut self) -> Vec<DataWarning> {
+        ClientStream::take_warnings(self)
     }
 }
 

@@ -71,6 +71,8 @@ pub(crate) struct Applier {
     known_contacts: Option<HashMap<String, StoredContact>>,
     /// Groups this run already wrote, with the name written: each is upserted once per run.
     groups_written: HashMap<String, Option<String>>,
+    /// The first [`MAX_WARNINGS_PER_RUN`] values XPM sent that could not be read.
+    pub warnings: Vec<hownow_xpm::DataWarning>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +142,15 @@ impl Applier {
             live_before: None,
             known_contacts: None,
             groups_written: HashMap::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Counts values XPM sent that could not be read, keeping the first few for the run.
+    pub(crate) fn note_warnings(&mut self, warnings: Vec<hownow_xpm::DataWarning>) {
+        self.counts.data_warnings += warnings.len() as u64;
+        let room = super::runs::MAX_WARNINGS_PER_RUN.saturating_sub(self.warnings.len());
+        self.warnings.extend(warnings.into_iter().take(room));
     }
 
     /// Reads the stored state of every client and contact of the connection in two scans, for a

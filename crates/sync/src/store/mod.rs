@@ -28,7 +28,10 @@ pub use connections::{Connection, ConnectionStatus, NewConnection, Quota};
 pub(crate) use directory::{Applied, Applier, ContactSweepOutcome};
 pub use directory::{ClientQuery, DirectoryClient, DirectoryCounts};
 pub use migrations::LATEST_SCHEMA_VERSION;
-pub use runs::{ChangeKind, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, SyncChange, SyncRun};
+pub use runs::{
+    ChangeKind, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, SyncChange, SyncRun,
+    MAX_WARNINGS_PER_RUN,
+};
 
 /// How long a second writer waits for the first before SQLite reports "database is locked".
 /// A sync holds the write lock for its whole run, so short operations of another process

@@ -1,6 +1,7 @@
 //! Sync history: `sync_runs` (one row per run, with its counts) and `sync_changes` (what each run
 //! changed, field by field).
 
+use hownow_xpm::DataWarning;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -85,7 +86,13 @@ pub struct RunCounts {
     pub refetched: u64,
     /// Rows of `clients` inserted or updated (0 for an unchanged re-sync).
     pub client_rows_written: u64,
+    /// Values XPM sent that could not be read (left absent); the first
+    /// [`MAX_WARNINGS_PER_RUN`] are kept with the run.
+    pub data_warnings: u64,
 }
+
+/// Data warnings kept per run: enough to find the pattern in XPM, bounded whatever XPM sends.
+pub const MAX_WARNINGS_PER_RUN: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SyncRun {
@@ -122,7 +129,7 @@ pub struct SyncChange {
 const RUN_COLUMNS: &str = "id, connection_id, kind, trigger, started_at, ended_at, outcome, modified_since, \
      watermark, api_calls, bytes, fetched, added, updated, unchanged, archived, removed, \
      missed_by_incremental, contacts_fetched, contacts_changed, contacts_unknown, refetched, \
-     client_rows_written, error, retry_after_at, bytes_on_wire, list_wait_ms, list_timeouts";
+     client_rows_written, error, retry_after_at, bytes_on_wire, list_wait_ms, list_timeouts, data_warnings";
 
 fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     Ok(row
@@ -161,6 +168,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<SyncRun> {
             bytes_on_wire: n(25)?,
             list_wait_ms: n(26)?,
             list_timeouts: n(27)?,
+            data_warnings: n(28)?,
         },
         error: row.get(23)?,
         retry_after_at: ts(row, 24)?,
@@ -185,7 +193,8 @@ pub(crate) fn finish_run(db: &rusqlite::Connection, run_id: i64, end: &RunEnd<'_
          fetched = ?7, added = ?8, updated = ?9, unchanged = ?10, archived = ?11, removed = ?12, \
          missed_by_incremental = ?13, contacts_fetched = ?14, contacts_changed = ?15, \
          contacts_unknown = ?16, refetched = ?17, client_rows_written = ?18, error = ?19, \
-         retry_after_at = ?20, bytes_on_wire = ?21, list_wait_ms = ?22, list_timeouts = ?23 WHERE id = ?1",
+         retry_after_at = ?20, bytes_on_wire = ?21, list_wait_ms = ?22, list_timeouts = ?23, \
+         data_warnings = ?24 WHERE id = ?1",
         params![
             run_id,
             clock::to_db(end.ended_at),
@@ -210,8 +219,24 @@ pub(crate) fn finish_run(db: &rusqlite::Connection, run_id: i64, end: &RunEnd<'_
             i(c.bytes_on_wire),
             i(c.list_wait_ms),
             i(c.list_timeouts),
+            i(c.data_warnings),
         ],
     )?;
+    Ok(())
+}
+
+/// Keeps a committed run's data warnings (in its transaction).
+pub(crate) fn record_warnings(
+    db: &rusqlite::Connection,
+    run_id: i64,
+    warnings: &[DataWarning],
+) -> Result<()> {
+    let mut stmt = db.prepare_cached(
+        "INSERT INTO sync_warnings (run_id, client_uuid, field, raw_value, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for w in warnings.iter().take(MAX_WARNINGS_PER_RUN) {
+        stmt.execute(params![run_id, w.client_uuid, w.field, w.raw_value, w.reason])?;
+    }
     Ok(())
 }
 
@@ -327,6 +352,23 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(n as u32)
+    }
+
+    /// The values XPM sent in a run that could not be read, in the order received (at most
+    /// [`MAX_WARNINGS_PER_RUN`]; the run's `data_warnings` counts them all).
+    pub fn warnings(&self, run_id: i64) -> Result<Vec<DataWarning>> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT client_uuid, field, raw_value, reason FROM sync_warnings WHERE run_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([run_id], |r| {
+            Ok(DataWarning {
+                client_uuid: r.get(0)?,
+                field: r.get(1)?,
+                raw_value: r.get(2)?,
+                reason: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Everything a run changed, in the order it happened.

@@ -13,7 +13,7 @@ use crate::clock::{self, Clock};
 use crate::error::Result;
 use crate::lock::SyncLock;
 use crate::store::connections::{record_quota, set_watermark};
-use crate::store::runs::{finish_run, RunEnd};
+use crate::store::runs::{finish_run, record_warnings, RunEnd};
 use crate::store::{Applier, Connection, RunOutcome, Store, WriteTx};
 
 pub(crate) struct ActiveRun<'p> {
@@ -79,6 +79,7 @@ impl<'p> ActiveRun<'p> {
             request_full_sync(db, self.connection.id, now)?;
         }
         record_quota(db, self.connection.id, &self.meter.quota)?;
+        record_warnings(db, self.guard.run_id, &self.applier.warnings)?;
         finish_run(
             db,
             self.guard.run_id,

@@ -63,8 +63,11 @@ async fn run<S: PracticeSource>(
             }
         };
         let applied = applier.apply_client(tx.db(), client)?;
+        applier.note_warnings(listing.take_warnings());
         reporter.step(applied != Applied::Skipped);
     }
+    // The last client's warnings come after it.
+    applier.note_warnings(listing.take_warnings());
     reporter.finish_phase();
     meter.answered(&mut applier.counts, &listing.meta());
     drop(listing);

@@ -70,6 +70,7 @@ pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
             }
         };
         meter.answered(&mut applier.counts, &page.meta);
+        applier.note_warnings(page.warnings);
         pages += 1;
         for contact in &page.value.items {
             if let Some(uuid) = &contact.uuid {
@@ -130,6 +131,7 @@ pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
                 meter.answered(&mut applier.counts, &fetched.meta);
                 applier.counts.refetched += 1;
                 applier.apply_client(tx.db(), fetched.value)?;
+                applier.note_warnings(fetched.warnings);
             }
             Err(XpmError::Api { description }) => {
                 // XPM no longer knows the client (deleted since): the full sync settles it.

@@ -7,7 +7,10 @@
 //!   `</Response>` closed a well-formed document;
 //! * `<Status>ERROR</Status>` ends in `Err(XpmError::Api { description })`; anything that is not
 //!   a complete XPM document ends in `Err(XpmError::Decode(DecodeError { position, .. }))`;
-//!   an I/O failure of the reader ends in `XpmError::Transport` (or `Timeout`).
+//!   an I/O failure of the reader ends in `XpmError::Transport` (or `Timeout`);
+//! * a value that cannot be read (`Maybe` in a Yes/No field, `01/03/2024` as a date) is left
+//!   absent and yielded as an [`Item::Warning`] (a [`DataWarning`]) after the record it belongs
+//!   to is read; the document goes on. Only faults of the document's structure are errors.
 //!
 //! Memory stays flat whatever the document size: the decoder holds one event buffer, one text
 //! buffer and the record being built, never the document.
@@ -22,11 +25,12 @@ mod read;
 mod records;
 mod values;
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::{Client, Contact, DecodeError, Group, Pagination, XpmError};
+use crate::{Client, Contact, DataWarning, DecodeError, Group, Pagination, XpmError};
 
 use pull::{Pull, Tok};
 
@@ -37,6 +41,9 @@ pub enum Item {
     Contact(Contact),
     Group(Group),
     Pagination(Pagination),
+    /// A value of the record read just before (or, for a single client, of that client) that
+    /// could not be read and was left absent.
+    Warning(DataWarning),
 }
 
 /// Pulls the records of one XPM response out of `reader`, one at a time.
@@ -52,6 +59,10 @@ pub struct Decoder<R: BufRead> {
     single_client: Option<Box<Client>>,
     response_web_url: Option<String>,
     seen: Seen,
+    /// Filled while a record is read.
+    warnings: read::Warnings,
+    /// Warnings of records already read, handed out before anything else.
+    pending: VecDeque<DataWarning>,
 }
 
 enum Phase {
@@ -179,12 +190,17 @@ impl<R: BufRead> Decoder<R> {
             single_client: None,
             response_web_url: None,
             seen: Seen::default(),
+            warnings: read::Warnings::default(),
+            pending: VecDeque::new(),
         }
     }
 
     /// The next record, `Ok(None)` at the end of a complete document. After an error every
     /// later call returns the same error.
     pub fn next_item(&mut self) -> Result<Option<Item>, XpmError> {
+        if let Some(warning) = self.pending.pop_front() {
+            return Ok(Some(Item::Warning(warning)));
+        }
         match &self.phase {
             Phase::Finished(Outcome::Complete) => return Ok(None),
             Phase::Finished(Outcome::Failed(failure)) => return Err(failure.to_error()),
@@ -313,7 +329,7 @@ impl<R: BufRead> Decoder<R> {
             }
             EnvelopeChild::Pagination => {
                 let mut pagination = Pagination::default();
-                read::read_into(&mut self.pull, &mut pagination)?;
+                read::read_into(&mut self.pull, &mut pagination, &mut self.warnings)?;
                 return Ok(Some(Item::Pagination(pagination)));
             }
             EnvelopeChild::WebUrl => self.response_web_url = values::text(self.pull.leaf_text()?),
@@ -327,12 +343,14 @@ impl<R: BufRead> Decoder<R> {
             List::Clients => Item::Client(self.read_client()?),
             List::Contacts => {
                 let mut contact = Contact::default();
-                read::read_into(&mut self.pull, &mut contact)?;
+                read::read_into(&mut self.pull, &mut contact, &mut self.warnings)?;
+                self.queue_warnings(None);
                 Item::Contact(contact)
             }
             List::Groups => {
                 let mut group = Group::default();
-                read::read_into(&mut self.pull, &mut group)?;
+                read::read_into(&mut self.pull, &mut group, &mut self.warnings)?;
+                self.queue_warnings(None);
                 Item::Group(group)
             }
         })
@@ -341,8 +359,17 @@ impl<R: BufRead> Decoder<R> {
     fn read_client(&mut self) -> Result<Box<Client>, XpmError> {
         // Built in place: a client is over a kilobyte of fields.
         let mut client = Box::<Client>::default();
-        read::read_into(&mut self.pull, client.as_mut())?;
+        read::read_into(&mut self.pull, client.as_mut(), &mut self.warnings)?;
+        self.queue_warnings(client.uuid.as_deref());
         Ok(client)
+    }
+
+    /// Hands the record's warnings out next, each with the client it belongs to.
+    fn queue_warnings(&mut self, client_uuid: Option<&str>) {
+        for mut warning in self.warnings.list.drain(..) {
+            warning.client_uuid = client_uuid.map(str::to_owned);
+            self.pending.push_back(warning);
+        }
     }
 
     /// `</Response>`: checks nothing but comments follow, then reports the status.
@@ -391,7 +418,7 @@ impl<R: BufRead> Iterator for Decoder<R> {
     type Item = Result<Item, XpmError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Phase::Finished(_) = self.phase {
+        if matches!(self.phase, Phase::Finished(_)) && self.pending.is_empty() {
             return None;
         }
         self.next_item().transpose()
@@ -410,6 +437,9 @@ pub struct Decoded {
     pub groups: Option<Vec<Group>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pagination: Option<Pagination>,
+    /// Values that could not be read (left absent in the records above).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DataWarning>,
 }
 
 /// Decodes a whole response. Still streams the input; only the records are kept.
@@ -417,12 +447,14 @@ pub fn decode_all(reader: impl BufRead) -> Result<Decoded, XpmError> {
     let mut decoder = Decoder::new(reader);
     let (mut clients, mut contacts, mut groups) = (Vec::new(), Vec::new(), Vec::new());
     let mut pagination = None;
+    let mut warnings = Vec::new();
     while let Some(item) = decoder.next_item()? {
         match item {
             Item::Client(c) => clients.push(*c),
             Item::Contact(c) => contacts.push(c),
             Item::Group(g) => groups.push(g),
             Item::Pagination(p) => pagination = Some(p),
+            Item::Warning(w) => warnings.push(w),
         }
     }
     let seen = decoder.seen;
@@ -431,6 +463,7 @@ pub fn decode_all(reader: impl BufRead) -> Result<Decoded, XpmError> {
         contacts: seen.contacts.then_some(contacts),
         groups: seen.groups.then_some(groups),
         pagination,
+        warnings,
     })
 }
 

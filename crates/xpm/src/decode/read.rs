@@ -2,19 +2,51 @@
 
 use std::io::BufRead;
 
-use crate::{BillingType, Reference, XpmError};
+use crate::{BillingType, DataWarning, Reference, XpmError};
 
 use super::pull::{Pull, Tok};
 use super::records::{PaginationLinks, Record, Slot};
 use super::values;
 
+/// Values that could not be read while reading one top-level record, with where they were.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    pub(crate) list: Vec<DataWarning>,
+    /// The elements open between the top-level record and the value (`Notes/Note/`).
+    path: String,
+}
+
+impl Warnings {
+    fn push(&mut self, element: &str, raw: &str, reason: String) {
+        self.list.push(DataWarning {
+            client_uuid: None,
+            field: format!("{}{element}", self.path),
+            raw_value: values::shorten(raw.trim_matches(super::pull::is_xml_space)),
+            reason,
+        });
+    }
+
+    /// Adds `element/` to the path; gives the length to go back to.
+    fn enter(&mut self, element: &[u8]) -> usize {
+        let len = self.path.len();
+        self.path.push_str(&String::from_utf8_lossy(element));
+        self.path.push('/');
+        len
+    }
+}
+
 /// Reads the children of the element just opened into `record`, up to the element's end tag.
-pub(crate) fn read_into<R: BufRead, T: Record>(pull: &mut Pull<R>, record: &mut T) -> Result<(), XpmError> {
+/// A value that cannot be read is left absent and noted in `warnings`.
+pub(crate) fn read_into<R: BufRead, T: Record>(
+    pull: &mut Pull<R>,
+    record: &mut T,
+    warnings: &mut Warnings,
+) -> Result<(), XpmError> {
     loop {
         match pull.next_tag()? {
             Tok::Open => {
                 let slot = record.slot(&pull.name);
-                fill(pull, slot)?;
+                fill(pull, slot, warnings)?;
             }
             // `<Title />` means "no value"; a repeated element replaces the earlier one.
             Tok::Empty => clear(record.slot(&pull.name)),
@@ -25,35 +57,43 @@ pub(crate) fn read_into<R: BufRead, T: Record>(pull: &mut Pull<R>, record: &mut 
 }
 
 /// Reads the element just opened (a value, a nested record or a list) into `slot`.
-fn fill<R: BufRead>(pull: &mut Pull<R>, slot: Slot<'_>) -> Result<(), XpmError> {
+fn fill<R: BufRead>(pull: &mut Pull<R>, slot: Slot<'_>, warnings: &mut Warnings) -> Result<(), XpmError> {
     match slot {
         Slot::Text(out) => *out = values::text(pull.leaf_text()?),
         Slot::Lines(out) => *out = values::lines(pull.leaf_text()?),
         Slot::Bool(out) => {
-            let at = pull.position();
-            match values::boolean(pull.leaf_text()?) {
-                Ok(v) => *out = v,
-                Err(problem) => return Err(value_error(pull, at, problem)),
-            }
+            let raw = pull.leaf_text()?;
+            *out = match values::boolean(raw) {
+                Ok(value) => value,
+                Err(reason) => {
+                    let raw = raw.to_owned();
+                    warnings.push(&pull.name_lossy(), &raw, reason);
+                    None
+                }
+            };
         }
         Slot::Date(out) => {
-            let at = pull.position();
-            match values::date(pull.leaf_text()?) {
-                Ok(v) => *out = v,
-                Err(problem) => return Err(value_error(pull, at, problem)),
-            }
+            let raw = pull.leaf_text()?;
+            *out = match values::date(raw) {
+                Ok(value) => value,
+                Err(reason) => {
+                    let raw = raw.to_owned();
+                    warnings.push(&pull.name_lossy(), &raw, reason);
+                    None
+                }
+            };
         }
         Slot::Flattened(out) => *out = values::text(&pull.flattened_text()?),
-        Slot::Reference(out) => *out = optional_record::<R, Reference>(pull)?,
-        Slot::BillingType(out) => *out = optional_record::<R, BillingType>(pull)?,
-        Slot::Contacts(list) => read_list(pull, b"Contact", "<Contacts>", list)?,
-        Slot::Notes(list) => read_list(pull, b"Note", "<Notes>", list)?,
-        Slot::GroupRefs(list) => read_list(pull, b"Group", "<Groups>", list)?,
-        Slot::Relationships(list) => read_list(pull, b"Relationship", "<Relationships>", list)?,
-        Slot::ClientRefs(list) => read_list(pull, b"Client", "<Clients>", list)?,
+        Slot::Reference(out) => *out = optional_record::<R, Reference>(pull, warnings)?,
+        Slot::BillingType(out) => *out = optional_record::<R, BillingType>(pull, warnings)?,
+        Slot::Contacts(list) => read_list(pull, b"Contact", "<Contacts>", list, warnings)?,
+        Slot::Notes(list) => read_list(pull, b"Note", "<Notes>", list, warnings)?,
+        Slot::GroupRefs(list) => read_list(pull, b"Group", "<Groups>", list, warnings)?,
+        Slot::Relationships(list) => read_list(pull, b"Relationship", "<Relationships>", list, warnings)?,
+        Slot::ClientRefs(list) => read_list(pull, b"Client", "<Clients>", list, warnings)?,
         Slot::Links(pagination) => {
             let mut links = PaginationLinks(std::mem::take(pagination));
-            read_into(pull, &mut links)?;
+            read_into(pull, &mut links, warnings)?;
             *pagination = links.0;
         }
         Slot::Unknown => pull.skip_subtree()?,
@@ -80,9 +120,15 @@ fn clear(slot: Slot<'_>) {
 }
 
 /// A nested record that reads as `None` when it holds nothing (`<BillingClient>\n</BillingClient>`).
-fn optional_record<R: BufRead, T: Record>(pull: &mut Pull<R>) -> Result<Option<T>, XpmError> {
+fn optional_record<R: BufRead, T: Record>(
+    pull: &mut Pull<R>,
+    warnings: &mut Warnings,
+) -> Result<Option<T>, XpmError> {
     let mut record = T::default();
-    read_into(pull, &mut record)?;
+    let len = warnings.enter(&pull.name);
+    let result = read_into(pull, &mut record, warnings);
+    warnings.path.truncate(len);
+    result?;
     Ok((!record.is_blank()).then_some(record))
 }
 
@@ -92,11 +138,25 @@ fn read_list<R: BufRead, T: Record>(
     item: &[u8],
     container: &str,
     list: &mut Vec<T>,
+    warnings: &mut Warnings,
+) -> Result<(), XpmError> {
+    let len = warnings.enter(&pull.name);
+    let result = read_items(pull, item, container, list, warnings);
+    warnings.path.truncate(len);
+    result
+}
+
+fn read_items<R: BufRead, T: Record>(
+    pull: &mut Pull<R>,
+    item: &[u8],
+    container: &str,
+    list: &mut Vec<T>,
+    warnings: &mut Warnings,
 ) -> Result<(), XpmError> {
     loop {
         match pull.next_tag()? {
             Tok::Open if pull.name == item => {
-                if let Some(record) = optional_record::<R, T>(pull)? {
+                if let Some(record) = optional_record::<R, T>(pull, warnings)? {
                     list.push(record);
                 }
             }
@@ -106,8 +166,4 @@ fn read_list<R: BufRead, T: Record>(
             Tok::Eof => return Err(pull.truncated(container)),
         }
     }
-}
-
-fn value_error<R: BufRead>(pull: &Pull<R>, at: u64, problem: String) -> XpmError {
-    pull.error(at, format!("<{}>: {problem}", pull.name_lossy()))
 }

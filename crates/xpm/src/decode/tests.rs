@@ -564,24 +564,72 @@ fn mismatched_end_tags_are_refused() {
 }
 
 #[test]
-fn bad_dates_and_booleans_name_the_element() {
-    let xml =
-        "<Response><Status>OK</Status><Clients><Client><UUID>u</UUID><DateOfBirth>31/12/1999</DateOfBirth>\
-               </Client></Clients></Response>";
-    let e = decode_error(xml);
-    assert!(
-        e.message.contains("<DateOfBirth>") && e.message.contains("31/12/1999"),
-        "{e}"
+fn unreadable_values_are_left_absent_with_a_warning_and_the_list_goes_on() {
+    let long = "y".repeat(200);
+    let xml = format!(
+        "<Response><Status>OK</Status><Clients>\
+         <Client><DateOfBirth>31/12/1999</DateOfBirth><Name>A</Name><IsArchived>Perhaps</IsArchived>\
+           <Notes><Note><Title>t</Title><Date>01/03/2024 09:30</Date></Note></Notes>\
+           <Contacts><Contact><UUID>c</UUID><IsPrimary>{long}</IsPrimary></Contact></Contacts>\
+           <UUID>u1</UUID></Client>\
+         <Client><UUID>u2</UUID><IsProspect>True</IsProspect><IsDeleted>0</IsDeleted>\
+           <DateOfBirth>1980-02-29T00:00:00+13:00</DateOfBirth></Client>\
+         </Clients></Response>"
     );
-    assert_eq!(e.position, xml.find("31/12").unwrap() as u64);
+    let decoded = decode(&xml);
+    let clients = decoded.clients.unwrap();
+    assert_eq!(clients.len(), 2);
+    let a = &clients[0];
+    assert_eq!(a.name.as_deref(), Some("A"));
+    assert_eq!((a.date_of_birth, a.is_archived), (None, None));
+    assert_eq!(a.notes[0].title.as_deref(), Some("t"));
+    assert_eq!(a.notes[0].date, None);
+    assert_eq!(a.contacts[0].is_primary, None);
+    let b = &clients[1];
+    assert_eq!((b.is_prospect, b.is_deleted), (Some(true), Some(false)));
+    assert_eq!(b.date_of_birth.unwrap().to_string(), "1980-02-29T00:00:00");
 
-    let e = decode_error(
-        "<Response><Status>OK</Status><Clients><Client><IsArchived>Perhaps</IsArchived></Client></Clients></Response>",
+    let w = &decoded.warnings;
+    let fields: Vec<&str> = w.iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "DateOfBirth",
+            "IsArchived",
+            "Notes/Note/Date",
+            "Contacts/Contact/IsPrimary"
+        ]
     );
-    assert!(
-        e.message.contains("<IsArchived>") && e.message.contains("Perhaps"),
-        "{e}"
+    // The UUID came last in the client, and still names it.
+    assert!(w.iter().all(|w| w.client_uuid.as_deref() == Some("u1")), "{w:?}");
+    assert_eq!(w[0].raw_value, "31/12/1999");
+    assert!(w[0].reason.contains("not a date"), "{}", w[0].reason);
+    assert!(w[2].reason.contains("ambiguous"), "{}", w[2].reason);
+    assert_eq!(
+        w[3].raw_value.chars().count(),
+        81,
+        "cut at 80 characters and an ellipsis"
     );
+}
+
+#[test]
+fn a_warning_follows_its_client_in_the_stream() {
+    let xml = "<Response><Status>OK</Status><Clients>\
+               <Client><UUID>a</UUID><IsArchived>Perhaps</IsArchived></Client>\
+               <Client><UUID>b</UUID></Client></Clients></Response>";
+    let items: Vec<Item> = Decoder::new(xml.as_bytes()).map(Result::unwrap).collect();
+    assert!(matches!(&items[0], Item::Client(c) if c.uuid.as_deref() == Some("a")));
+    assert!(matches!(&items[1], Item::Warning(w) if w.client_uuid.as_deref() == Some("a")));
+    assert!(matches!(&items[2], Item::Client(c) if c.uuid.as_deref() == Some("b")));
+    assert_eq!(items.len(), 3);
+
+    // A single client (`get/{uuid}`) is held until `</Response>`; its warnings still come out.
+    let single = "<Response><Status>OK</Status><Client><UUID>s</UUID><DateOfBirth>1/2/80</DateOfBirth>\
+                  </Client></Response>";
+    let decoded = decode(single);
+    assert_eq!(decoded.clients.unwrap().len(), 1);
+    assert_eq!(decoded.warnings.len(), 1);
+    assert_eq!(decoded.warnings[0].client_uuid.as_deref(), Some("s"));
 }
 
 #[test]
