@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hownow_sync::connect::RedirectKind;
-use hownow_sync::RunKind;
+use hownow_sync::{CsvValues, RunKind};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -210,11 +210,18 @@ pub async fn clients_export_csv(
     core: Core<'_>,
     connection_id: i64,
     query: Option<String>,
+    raw: Option<bool>,
 ) -> CommandResult<CsvExport> {
     let folder = core.export_dir().to_path_buf();
     let engine = engine(&core);
+    let values = if raw == Some(true) {
+        CsvValues::Raw
+    } else {
+        CsvValues::Inert
+    };
     let written =
-        blocking(move || export::write_csv(&engine, connection_id, query.as_deref(), &folder)).await?;
+        blocking(move || export::write_csv(&engine, connection_id, query.as_deref(), &folder, values))
+            .await?;
     core.remember_export(written.0.clone());
     Ok(CsvExport {
         path: written.0.display().to_string(),

@@ -5,18 +5,19 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use hownow_sync::engine::Engine;
-use hownow_sync::HowNowRecord;
+use hownow_sync::{CsvValues, HowNowRecord};
 use time::OffsetDateTime;
 
 use crate::error::{CommandError, CommandResult};
 
 /// Writes the records of the clients `search` matches (all when empty) and returns the file and
-/// the number of rows.
+/// the number of rows. Formula-like cells are made inert unless `values` is raw.
 pub fn write_csv(
     engine: &Engine,
     connection_id: i64,
     search: Option<&str>,
     folder: &Path,
+    values: CsvValues,
 ) -> CommandResult<(PathBuf, usize)> {
     let wanted: HashSet<String> = engine
         .clients(connection_id, search)?
@@ -31,19 +32,19 @@ pub fn write_csv(
         .filter(|r| wanted.contains(&r.uuid))
         .collect();
     let path = unique_path(folder, OffsetDateTime::now_utc());
-    write(&path, &records)
+    write(&path, &records, values)
         .map_err(|e| CommandError::internal(format!("could not write {}: {e}", path.display())))?;
     Ok((path, records.len()))
 }
 
-fn write(path: &Path, records: &[HowNowRecord]) -> Result<(), Box<dyn std::error::Error>> {
+fn write(path: &Path, records: &[HowNowRecord], values: CsvValues) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut out = csv::Writer::from_path(path)?;
     out.write_record(HowNowRecord::CSV_HEADER)?;
     for r in records {
-        out.write_record(r.csv_row())?;
+        out.write_record(r.csv_row_as(values).iter().map(|cell| cell.as_ref()))?;
     }
     out.flush()?;
     Ok(())
@@ -95,7 +96,7 @@ mod tests {
     fn names_with_commas_quotes_and_newlines_survive() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
-        write(&path, &[record("Smith, \"Jones\" & <Sons> 🎉")]).unwrap();
+        write(&path, &[record("Smith, \"Jones\" & <Sons> 🎉")], CsvValues::Inert).unwrap();
         let mut reader = csv::Reader::from_path(&path).unwrap();
         assert_eq!(
             reader.headers().unwrap().iter().collect::<Vec<_>>(),
@@ -106,6 +107,21 @@ mod tests {
         assert_eq!(&rows[0][2], "Smith, \"Jones\" & <Sons> 🎉");
         assert_eq!(&rows[0][5], "1 Quay St\nLevel 2");
         assert_eq!(&rows[0][15], "Yes");
+    }
+
+    #[test]
+    fn formulas_are_inert_unless_raw_is_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |path: &Path| {
+            let mut reader = csv::Reader::from_path(path).unwrap();
+            reader.records().next().unwrap().unwrap()[2].to_string()
+        };
+        let inert = dir.path().join("inert.csv");
+        write(&inert, &[record("=HYPERLINK(\"x\")")], CsvValues::Inert).unwrap();
+        assert_eq!(read(&inert), "'=HYPERLINK(\"x\")");
+        let raw = dir.path().join("raw.csv");
+        write(&raw, &[record("=HYPERLINK(\"x\")")], CsvValues::Raw).unwrap();
+        assert_eq!(read(&raw), "=HYPERLINK(\"x\")");
     }
 
     #[test]

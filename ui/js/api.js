@@ -58,7 +58,7 @@ export const api = {
 
   clients: (connectionId, query, limit = 200) => call('clients_search', { connectionId, query, limit }),
   contacts: (connectionId, clientUuid) => call('clients_contacts', { connectionId, clientUuid }),
-  exportCsv: (connectionId, query) => call('clients_export_csv', { connectionId, query }),
+  exportCsv: (connectionId, query, raw = false) => call('clients_export_csv', { connectionId, query, raw }),
   revealFile: (path) => call('reveal_file', { path }),
 
   settings: () => call('settings_get'),

