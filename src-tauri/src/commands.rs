@@ -154,11 +154,15 @@ pub async fn history_list(
     let engine = engine(&core);
     let limit = limit.unwrap_or(100).clamp(1, 1000);
     blocking(move || {
-        Ok(engine
-            .history(connection_id, limit)?
-            .iter()
-            .map(RunView::from)
-            .collect())
+        let mut views = Vec::new();
+        for run in engine.history(connection_id, limit)? {
+            let mut view = RunView::from(&run);
+            if run.counts.data_warnings > 0 {
+                view.warnings = engine.run_warnings(run.id)?.into_iter().map(Into::into).collect();
+            }
+            views.push(view);
+        }
+        Ok(views)
     })
     .await
 }

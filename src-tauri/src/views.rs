@@ -163,6 +163,31 @@ pub struct RunView {
     pub bytes: u64,
     pub counts: CountsView,
     pub error: Option<String>,
+    /// Values XPM sent that could not be read (left empty), all of them counted.
+    pub data_warnings: u64,
+    /// The first of them (up to 200), filled by `history_list` for runs that had any.
+    pub warnings: Vec<WarningView>,
+}
+
+/// A value XPM sent that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WarningView {
+    pub client_uuid: Option<String>,
+    pub field: String,
+    pub raw_value: String,
+    pub reason: String,
+}
+
+impl From<hownow_xpm::DataWarning> for WarningView {
+    fn from(w: hownow_xpm::DataWarning) -> Self {
+        WarningView {
+            client_uuid: w.client_uuid,
+            field: w.field,
+            raw_value: w.raw_value,
+            reason: w.reason,
+        }
+    }
 }
 
 impl From<&SyncRun> for RunView {
@@ -178,6 +203,8 @@ impl From<&SyncRun> for RunView {
             bytes: r.counts.bytes,
             counts: CountsView::from(&r.counts),
             error: r.error.clone(),
+            data_warnings: r.counts.data_warnings,
+            warnings: Vec::new(),
         }
     }
 }

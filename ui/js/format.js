@@ -114,3 +114,15 @@ export function hourLabel(hour) {
   const d = new Date(2000, 0, 1, hour, 0);
   return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(d);
 }
+
+/** "3 values XPM sent that could not be read", or null when there were none. */
+export function dataWarningsLabel(n) {
+  if (!n) return null;
+  return `${plural(n, 'value')} XPM sent that could not be read`;
+}
+
+/** One unreadable value as a line: "DateOfBirth “01/03/2024 09:30” is an ambiguous date (…) — client 1234…". */
+export function dataWarningLine(w) {
+  const client = w.clientUuid ? ` — client ${w.clientUuid}` : '';
+  return `${w.field} “${w.rawValue}” ${w.reason}${client}`;
+}

@@ -9,6 +9,7 @@ use hownow_sync::{
     ChangeKind, ClientQuery, MemorySource, RecordKind, RunKind, RunOutcome, RunTrigger, SyncError,
     SyncRequest, SyncSettings,
 };
+use hownow_xpm::XpmError;
 use time::Duration;
 
 fn settings(f: impl FnOnce(&mut SyncSettings)) -> SyncSettings {
@@ -763,4 +764,40 @@ async fn a_contact_sweep_alone_keeps_the_watermark() {
     );
     assert_eq!(report.watermark, None);
     assert_eq!(fx.connection().watermark, watermark);
+}
+
+#[tokio::test]
+async fn only_xpms_not_found_on_a_refetch_requests_a_full_sync_and_nothing_is_tombstoned_before_it() {
+    let mut fx = Fixture::new(); // every live client is verified on every run
+    let source = MemorySource::with_clients(practice(5));
+    fx.sync(&source, RunKind::Full).await.unwrap();
+    let id = fx.connection.id;
+    source.advance(Duration::hours(6));
+
+    // Another API error is not a verdict on the client: the run fails, nothing is kept.
+    source.fail_gets_with(Some(|| XpmError::Api {
+        description: "The service is unavailable".into(),
+    }));
+    let e = fx.sync(&source, RunKind::Changes).await.unwrap_err();
+    assert!(matches!(e, SyncError::Xpm(XpmError::Api { .. })), "{e:?}");
+    assert!(fx.connection().full_requested_at.is_none());
+
+    // XPM's not-found (the envelope, or a 404) requests a full sync; the client stays until a
+    // complete list confirms it is gone.
+    let not_found: [fn() -> XpmError; 2] = [
+        || XpmError::Api {
+            description: "Invalid client identifier".into(),
+        },
+        || XpmError::Http {
+            status: 404,
+            body: String::new(),
+        },
+    ];
+    for not_found in not_found {
+        source.fail_gets_with(Some(not_found));
+        let report = fx.sync(&source, RunKind::Changes).await.unwrap();
+        assert!(report.full_sync_requested);
+        assert_eq!(report.counts.removed, 0);
+        assert_eq!(fx.store.counts(id).unwrap().clients, 5);
+    }
 }

@@ -93,6 +93,20 @@ pub enum XpmError {
 
 impl XpmError {
     /// Whether retrying the same request may succeed (5xx, dropped connections, timeouts).
+    /// XPM says the record asked for does not exist: HTTP 404, or its `Invalid client identifier`
+    /// envelope (sent with HTTP 200 for a client UUID it does not know). Any other API error is
+    /// not a verdict on the record.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            XpmError::Http { status, .. } => *status == 404,
+            XpmError::Api { description } => description
+                .trim()
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case("Invalid client identifier"),
+            _ => false,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             XpmError::Transport(_) | XpmError::Timeout(_) => true,

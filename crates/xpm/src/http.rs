@@ -341,6 +341,16 @@ pub(crate) async fn check_status(
         StatusCode::FORBIDDEN => XpmError::Forbidden {
             detail: problem_detail(&body).unwrap_or_else(|| "HTTP 403 Forbidden".to_string()),
         },
+        // A 5xx is XPM failing, transient whatever the body says (XPM wraps some in its XML
+        // envelope), and a 404 says the record is gone: both keep their status, with the
+        // envelope's description when there is one. Other 4xx envelopes are API errors.
+        _ if status.is_server_error() || status == StatusCode::NOT_FOUND => XpmError::Http {
+            status: status.as_u16(),
+            body: match xpm_error_envelope(&body) {
+                Some(XpmError::Api { description }) => description,
+                _ => snippet(&body),
+            },
+        },
         _ => xpm_error_envelope(&body).unwrap_or_else(|| XpmError::Http {
             status: status.as_u16(),
             body: snippet(&body),
@@ -375,8 +385,8 @@ fn problem_detail(body: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// XPM sometimes answers a 4xx with its own XML envelope; its `ErrorDescription` says more than
-/// the status does.
+/// XPM sometimes answers a 4xx or 5xx with its own XML envelope; its `ErrorDescription` says more
+/// than the status does.
 fn xpm_error_envelope(body: &str) -> Option<XpmError> {
     if !body.contains("<Status>") {
         return None;

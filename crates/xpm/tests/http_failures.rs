@@ -369,6 +369,25 @@ async fn error_envelope_with_a_4xx_status_is_an_api_error() {
     let server = MockServer::start().await;
     Mock::given(path("/practicemanager/3.1/client.api/get/nope"))
         .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("content-type", "text/xml")
+                .set_body_string(error_response("Bad request")),
+        )
+        .mount(&server)
+        .await;
+    let err = practice(&server.uri()).client("nope").await.unwrap_err();
+    assert!(
+        matches!(&err, XpmError::Api { description } if description == "Bad request"),
+        "{err:?}"
+    );
+    assert!(!err.is_not_found() && !err.is_transient());
+}
+
+#[tokio::test]
+async fn a_404_is_not_found_whatever_its_body_and_keeps_the_envelope_description() {
+    let server = MockServer::start().await;
+    Mock::given(path("/practicemanager/3.1/client.api/get/nope"))
+        .respond_with(
             ResponseTemplate::new(404)
                 .insert_header("content-type", "text/xml")
                 .set_body_string(error_response("Client not found")),
@@ -377,9 +396,48 @@ async fn error_envelope_with_a_4xx_status_is_an_api_error() {
         .await;
     let err = practice(&server.uri()).client("nope").await.unwrap_err();
     assert!(
-        matches!(&err, XpmError::Api { description } if description == "Client not found"),
+        matches!(&err, XpmError::Http { status: 404, body } if body == "Client not found"),
         "{err:?}"
     );
+    assert!(err.is_not_found());
+    assert_eq!(requests(&server).await, 1, "a 404 is final");
+}
+
+#[tokio::test]
+async fn a_500_with_the_error_envelope_is_transient_and_retried() {
+    let server = MockServer::start().await;
+    Mock::given(path("/practicemanager/3.1/client.api/get/c1"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("content-type", "text/xml")
+                .set_body_string(error_response("An error has occurred")),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/practicemanager/3.1/client.api/get/c1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/xml")
+                .set_body_string(
+                    "<Response><Status>OK</Status><Client><UUID>c1</UUID><Name>A</Name></Client></Response>",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let fetched = practice(&server.uri()).client("c1").await.unwrap();
+    assert_eq!(fetched.value.uuid.as_deref(), Some("c1"));
+    assert_eq!(requests(&server).await, 2, "retried once");
+
+    let e = XpmError::Http {
+        status: 500,
+        body: "An error has occurred".into(),
+    };
+    assert!(e.is_transient() && !e.is_not_found());
+    let invalid = XpmError::Api {
+        description: "Invalid client identifier".into(),
+    };
+    assert!(invalid.is_not_found() && !invalid.is_transient());
 }
 
 #[tokio::test]

@@ -2,7 +2,17 @@ import { h, clear, coalesced } from '../dom.js';
 import { chip } from '../components/chip.js';
 import { historyChart, chartLegend } from '../components/chart.js';
 import { connectionSelect, noConnection, pickConnection } from '../components/picker.js';
-import { count, dateTime, duration, KIND_LABEL, OUTCOME_LABEL, OUTCOME_TONE, TRIGGER_LABEL } from '../format.js';
+import {
+  count,
+  dataWarningLine,
+  dataWarningsLabel,
+  dateTime,
+  duration,
+  KIND_LABEL,
+  OUTCOME_LABEL,
+  OUTCOME_TONE,
+  TRIGGER_LABEL,
+} from '../format.js';
 
 const COLUMNS = [
   ['fetched', 'Fetched'],
@@ -31,12 +41,28 @@ function runRow(run) {
       {},
       chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, OUTCOME_TONE[run.outcome] ?? 'neutral'),
       run.error ? h('span', { class: 'error-text block' }, run.error) : null,
+      dataWarnings(run),
     ),
     h('td', { class: 'num nowrap' }, duration(run.startedAt, run.finishedAt)),
     COLUMNS.map(([key]) =>
       h('td', { class: caught(key) ? 'num missed' : 'num' }, count(run.counts?.[key] ?? (MEASURED_ONLY.has(key) ? null : 0))),
     ),
     h('td', { class: 'num' }, count(run.apiCalls)),
+  );
+}
+
+// Values XPM sent that could not be read were left empty; the run still completed. The list says
+// which, so the practice can correct them in XPM.
+function dataWarnings(run) {
+  const label = dataWarningsLabel(run.dataWarnings);
+  if (!label) return null;
+  const shown = run.warnings ?? [];
+  return h(
+    'details',
+    { class: 'block', 'data-testid': 'data-warnings' },
+    h('summary', {}, label),
+    h('ul', {}, shown.map((w) => h('li', {}, dataWarningLine(w)))),
+    run.dataWarnings > shown.length ? h('p', { class: 'muted' }, `The first ${count(shown.length)} are kept.`) : null,
   );
 }
 

@@ -28,7 +28,8 @@ struct State {
     calls: u64,
     day_limit: u32,
     fail_next_list_after: Option<usize>,
-    fail_gets: bool,
+    /// What `client.api/get` answers instead of the client, when set.
+    fail_gets: Option<fn() -> XpmError>,
     /// `client.api/contacts` as last computed; dropped by every edit.
     contacts: Option<std::sync::Arc<Vec<Contact>>>,
 }
@@ -41,6 +42,12 @@ pub struct MemorySource {
 impl Default for MemorySource {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+fn invalid_client_identifier() -> XpmError {
+    XpmError::Api {
+        description: "Invalid client identifier".into(),
     }
 }
 
@@ -61,7 +68,7 @@ impl MemorySource {
                 calls: 0,
                 day_limit: 5000,
                 fail_next_list_after: None,
-                fail_gets: false,
+                fail_gets: None,
                 contacts: None,
             }),
         }
@@ -194,9 +201,14 @@ impl MemorySource {
         self.state().fail_next_list_after = Some(n);
     }
 
-    /// `client.api/get` answers an XPM error.
+    /// `client.api/get` answers XPM's not-found error (`Invalid client identifier`).
     pub fn fail_gets(&self, fail: bool) {
-        self.state().fail_gets = fail;
+        self.state().fail_gets = fail.then_some(invalid_client_identifier as fn() -> XpmError);
+    }
+
+    /// `client.api/get` answers the error `error` makes (`None`: the client again).
+    pub fn fail_gets_with(&self, error: Option<fn() -> XpmError>) {
+        self.state().fail_gets = error;
     }
 
     /// Calls left today; at 0 every call answers a `day` 429.
@@ -314,10 +326,8 @@ impl PracticeSource for MemorySource {
     async fn get_client(&self, uuid: &str) -> Result<Fetched<Client>, XpmError> {
         let mut s = self.state();
         let meta = Self::call(&mut s, 2_000)?;
-        if s.fail_gets {
-            return Err(XpmError::Api {
-                description: "Invalid client identifier".into(),
-            });
+        if let Some(e) = &s.fail_gets {
+            return Err(e());
         }
         match s.clients.get(uuid) {
             Some(e) => Ok(Fetched {

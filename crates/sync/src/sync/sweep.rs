@@ -25,8 +25,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use hownow_xpm::XpmError;
-
 use super::active::{ActiveRun, Committed};
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink, Reporter};
@@ -133,10 +131,11 @@ pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
                 applier.apply_client(tx.db(), fetched.value)?;
                 applier.note_warnings(fetched.warnings);
             }
-            Err(XpmError::Api { description }) => {
-                // XPM no longer knows the client (deleted since): the full sync settles it.
+            Err(e) if e.is_not_found() => {
+                // XPM says it no longer knows the client (deleted since). Not tombstoned here: a
+                // complete list must confirm it, so the full sync settles it.
                 meter.failed(&mut applier.counts);
-                tracing::warn!(client = %uuid, %description, "could not re-fetch a client; requesting a full sync");
+                tracing::warn!(client = %uuid, error = %e, "XPM no longer knows a client; requesting a full sync");
                 full_requested = true;
             }
             Err(e) => {
