@@ -41,12 +41,13 @@ fn write(path: &Path, records: &[HowNowRecord], values: CsvValues) -> Result<(),
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut out = csv::Writer::from_path(path)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(HowNowRecord::CSV_HEADER)?;
     for r in records {
         out.write_record(r.csv_row_as(values).iter().map(|cell| cell.as_ref()))?;
     }
-    out.flush()?;
+    // The export holds the directory's personal data: 0600, like the data dir's own files.
+    hownow_sync::private::write_private(path, &out.into_inner()?)?;
     Ok(())
 }
 
@@ -122,6 +123,17 @@ mod tests {
         let raw = dir.path().join("raw.csv");
         write(&raw, &[record("=HYPERLINK(\"x\")")], CsvValues::Raw).unwrap();
         assert_eq!(read(&raw), "=HYPERLINK(\"x\")");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        write(&path, &[record("Harbour")], CsvValues::Inert).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod hash;
 pub mod lock;
+pub mod private;
 pub mod record;
 pub mod schedule;
 pub mod secrets;

@@ -36,8 +36,9 @@ fn lock_path(lock_dir: &Path, connection_id: i64) -> PathBuf {
 
 fn open(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| SyncError::io(dir, e))?;
+        crate::private::private_dir(dir).map_err(|e| SyncError::io(dir, e))?;
     }
+    crate::private::ensure_private_file(path).map_err(|e| SyncError::io(path, e))?;
     // Never truncate on open: the file names the current holder until it is replaced.
     OpenOptions::new()
         .read(true)

@@ -146,7 +146,9 @@ pub enum CsvValues {
 /// text and do not evaluate (OWASP's CSV injection advice). A plain phone number such as
 /// `+64 9 123 4567` is left as it is.
 pub fn inert_cell(cell: &str) -> Cow<'_, str> {
-    const TRIGGERS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+    const TRIGGERS: [char; 10] = [
+        '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+    ];
     match cell.chars().next() {
         Some(first) if TRIGGERS.contains(&first) && !is_phone_number(cell) => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),

@@ -228,35 +228,15 @@ impl FileStore {
     }
 
     fn write_all(&self, entries: &HashMap<String, serde_json::Value>) -> Result<(), SecretError> {
-        use std::io::Write;
         let dir = self
             .path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| self.err(e))?;
-        let tmp = self.path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp).map_err(|e| self.err(e))?;
-        #[cfg(unix)]
-        {
-            // `mode` only applies to a new file: tighten an old one too.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| self.err(e))?;
-        }
+        // A random, exclusively created 0600 temporary file, then an atomic rename.
         let text = serde_json::to_string_pretty(entries).expect("JSON values serialise");
-        file.write_all(text.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(|e| self.err(e))?;
-        drop(file);
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.err(e))
+        crate::private::write_private(&self.path, text.as_bytes()).map_err(|e| self.err(e))
     }
 
     /// Read-modify-write under an in-process mutex and a cross-process file lock, so the app and
@@ -267,6 +247,7 @@ impl FileStore {
     ) -> Result<T, SecretError> {
         let _guard = self.lock.lock().expect("not poisoned");
         let lock_path = self.path.with_extension("lock");
+        crate::private::ensure_private_file(&lock_path).map_err(|e| self.err(e))?;
         let lock_file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

@@ -230,7 +230,8 @@ impl<E: TokenEndpoint> TokenManager<E> {
 
     async fn cross_process_lock(&self, connection_id: i64) -> Result<std::fs::File> {
         let path = self.lock_dir.join(format!("tokens-{connection_id}.lock"));
-        std::fs::create_dir_all(&self.lock_dir).map_err(|e| SyncError::io(&self.lock_dir, e))?;
+        crate::private::private_dir(&self.lock_dir).map_err(|e| SyncError::io(&self.lock_dir, e))?;
+        crate::private::ensure_private_file(&path).map_err(|e| SyncError::io(&path, e))?;
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

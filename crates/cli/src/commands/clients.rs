@@ -59,7 +59,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Csv => {
             let fallback = connection.settings.client_code_fallback;
-            let values = if args.raw { CsvValues::Raw } else { CsvValues::Inert };
+            let values = if args.raw {
+                CsvValues::Raw
+            } else {
+                CsvValues::Inert
+            };
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
             out.write_record(HowNowRecord::CSV_HEADER)?;
             for c in &clients {

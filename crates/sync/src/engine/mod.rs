@@ -206,10 +206,7 @@ impl Engine {
     /// Opens (creating if needed) the data dir and its directory database.
     pub fn open(options: EngineOptions) -> Result<Engine> {
         let data_dir = options.data_dir;
-        std::fs::create_dir_all(&data_dir).map_err(|source| EngineError::Io {
-            path: data_dir.clone(),
-            source,
-        })?;
+        make_private(&data_dir)?;
         let mut settings = EngineSettings::load(&data_dir)?;
         if options.use_env {
             settings.apply_env();
@@ -677,6 +674,32 @@ impl Engine {
                 .push(format!("could not read the stored token ({e})")),
         }
     }
+}
+
+/// The data dir 0700 and what it holds 0600, also when an older version made them under a
+/// looser umask.
+fn make_private(data_dir: &Path) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EngineError::Io { path, source }
+    };
+    crate::private::private_dir(data_dir).map_err(io(data_dir))?;
+    let locks = data_dir.join("locks");
+    if locks.exists() {
+        crate::private::private_dir(&locks).map_err(io(&locks))?;
+    }
+    for dir in [data_dir, locks.as_path()] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                crate::private::private_file(&path).map_err(io(&path))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// SQLite's "another connection holds the write lock" (after the busy timeout).

@@ -157,15 +157,11 @@ impl EngineSettings {
     /// Writes the settings atomically (a reader never sees half a file).
     pub fn save(&self, data_dir: &Path) -> Result<(), EngineError> {
         let path = Self::path(data_dir);
-        let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).expect("settings serialise");
-        let io = |source| EngineError::Io {
+        crate::private::write_private(&path, text.as_bytes()).map_err(|source| EngineError::Io {
             path: path.clone(),
             source,
-        };
-        std::fs::create_dir_all(data_dir).map_err(io)?;
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
+        })
     }
 
     /// `HOWNOW_XERO_CLIENT_ID`, `HOWNOW_XERO_ISSUER` and `HOWNOW_XERO_API_BASE` override the

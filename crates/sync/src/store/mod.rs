@@ -66,6 +66,12 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| SyncError::io(dir, e))?;
         }
+        // 0600 before SQLite opens it: its WAL and shared-memory files take the same mode.
+        crate::private::ensure_private_file(&path).map_err(|e| SyncError::io(&path, e))?;
+        for companion in ["-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{companion}", path.display()));
+            crate::private::private_file(&file).map_err(|e| SyncError::io(&file, e))?;
+        }
         let db = rusqlite::Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE

@@ -46,6 +46,7 @@ pub(crate) struct StateDb {
 impl StateDb {
     /// Opens (creating if needed) the state file for writing.
     pub(crate) fn open(path: &Path) -> Result<StateDb> {
+        crate::private::ensure_private_file(path).map_err(|e| crate::error::SyncError::io(path, e))?;
         let db = rusqlite::Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
