@@ -132,9 +132,21 @@ fn prints_its_urls_serves_with_its_flags_and_stops_on_sigterm() {
 }
 
 #[test]
-fn refuses_an_address_it_cannot_bind() {
+fn refuses_a_non_loopback_address_unless_allowed_and_one_it_cannot_bind() {
     let output = Command::new(env!("CARGO_BIN_EXE_hownow"))
         .args(["sandbox", "--listen=192.0.2.1:1", "--clients=1"])
+        .output()
+        .expect("hownow runs");
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("loopback only") && stderr.contains("--allow-remote"),
+        "{stderr}"
+    );
+
+    // Allowed, the address (a documentation range, on no interface here) cannot be bound.
+    let output = Command::new(env!("CARGO_BIN_EXE_hownow"))
+        .args(["sandbox", "--listen=192.0.2.1:1", "--allow-remote", "--clients=1"])
         .output()
         .expect("hownow runs");
     assert!(!output.status.success());

@@ -335,3 +335,30 @@ async fn the_in_process_handle_makes_the_same_changes() {
     let over_http = env.admin_ok(Method::GET, "/switches", None).await;
     assert_eq!(over_http["ignore_page"], true);
 }
+
+#[tokio::test]
+async fn the_admin_api_answers_only_requests_addressed_to_a_loopback_name() {
+    let env = start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/state", env.sandbox.admin_base());
+    let ok = http.get(&url).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    // A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) sends that name.
+    let rebound = http
+        .get(&url)
+        .header(reqwest::header::HOST, "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    let localhost = http
+        .get(&url)
+        .header(
+            reqwest::header::HOST,
+            format!("localhost:{}", env.sandbox.addr().port()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(localhost.status(), StatusCode::OK);
+}

@@ -14,6 +14,10 @@ pub struct Args {
     /// Address to listen on; port 0 picks a free one. Keep it on loopback: the sandbox has no TLS.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
+    /// Listen on a non-loopback address too. The sandbox has no TLS and hands out tokens for
+    /// anyone who asks: only for a test network of your own.
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Clients in the demo practice (the second practice always has 20).
     #[arg(long, default_value_t = SandboxConfig::default().clients, value_name = "N")]
     pub clients: usize,
@@ -131,6 +135,13 @@ fn first_byte_delay(text: &str) -> Result<(String, u64), String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        eprintln!(
+            "hownow: the sandbox listens on loopback only (it has no TLS and logs anyone in); {} is not loopback. Add --allow-remote to listen there anyway.",
+            args.listen
+        );
+        return Ok(ExitCode::from(2));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

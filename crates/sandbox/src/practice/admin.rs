@@ -52,13 +52,31 @@ pub(crate) fn is_admin_peer(ip: IpAddr) -> bool {
     ip.to_canonical().is_loopback()
 }
 
+/// Whether a request's `Host` names this machine by a loopback name (`localhost`, `127.x.y.z`,
+/// `[::1]`, with any port). A web page the administrator opens cannot then reach the admin API by
+/// pointing a name of its own at 127.0.0.1 (DNS rebinding): its requests carry that name.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(ip, _)| ip),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
 async fn loopback_only(request: Request, next: Next) -> Response {
     // Without the peer address (a router served without connect info) the answer is no.
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    if peer.is_some_and(is_admin_peer) {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if peer.is_some_and(is_admin_peer) && host.is_some_and(is_loopback_host) {
         next.run(request).await
     } else {
         AdminError::Forbidden.into_response()
@@ -71,7 +89,7 @@ enum AdminError {
     Practice(#[from] PracticeError),
     #[error("{0}")]
     BadRequest(String),
-    #[error("the admin API answers loopback peers only")]
+    #[error("the admin API answers loopback peers, addressed by a loopback name, only")]
     Forbidden,
 }
 
@@ -427,6 +445,29 @@ async fn delete_contact(State(handle): State<PracticeHandle>, Path(uuid): Path<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_host_names_administer() {
+        for host in [
+            "127.0.0.1:4100",
+            "localhost:4100",
+            "LOCALHOST",
+            "[::1]:4100",
+            "127.0.0.1",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example:4100",
+            "evil.example",
+            "192.168.1.2:4100",
+            "[fe80::1]:80",
+            "",
+            "localhost.evil.example",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 
     #[test]
     fn only_loopback_peers_administer() {
