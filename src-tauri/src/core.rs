@@ -240,14 +240,16 @@ impl AppCore {
             login.generation += 1;
             login.generation
         };
-        let view = LoginView::Waiting {
-            authorize_url: started.authorize_url.clone(),
-        };
-        self.set_login(Some(generation), view.clone());
-        if let Err(error) = self.ui.open_url(&started.authorize_url) {
-            // The page offers the link to copy, and "Open again".
+        let opened = self.ui.open_url(&started.authorize_url);
+        if let Err(error) = &opened {
+            // The page says so and offers the link to copy first, and "Open again".
             tracing::warn!(%error, "could not open the browser");
         }
+        let view = LoginView::Waiting {
+            authorize_url: started.authorize_url.clone(),
+            browser_opened: opened.is_ok(),
+        };
+        self.set_login(Some(generation), view.clone());
         let core = self.clone();
         tokio::spawn(async move {
             let answer = backend.engine.wait_for_login().await;

@@ -306,6 +306,9 @@ pub enum LoginView {
     #[serde(rename_all = "camelCase")]
     Waiting {
         authorize_url: String,
+        /// The system browser was opened on it; otherwise the page asks for the link to be
+        /// copied into a browser.
+        browser_opened: bool,
     },
     /// The login reaches several practices: the admin picks one.
     ChooseTenant {

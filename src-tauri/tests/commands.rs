@@ -26,6 +26,8 @@ struct RecordingUi {
     finished: Mutex<Vec<SyncFinished>>,
     notes: Mutex<Vec<String>>,
     changed: std::sync::atomic::AtomicUsize,
+    /// The system has no browser to open (a server session, a broken default).
+    no_browser: std::sync::atomic::AtomicBool,
 }
 
 impl Ui for RecordingUi {
@@ -45,6 +47,9 @@ impl Ui for RecordingUi {
         self.notes.lock().unwrap().push(format!("{title}: {body}"));
     }
     fn open_url(&self, url: &str) -> Result<(), String> {
+        if self.no_browser.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("no browser is configured".into());
+        }
         self.opened.lock().unwrap().push(url.to_string());
         Ok(())
     }
@@ -506,6 +511,25 @@ fn next_sync_is_right_at_every_hour_of_the_day() {
             assert_eq!(at - run.started_at, time::Duration::hours(6), "at {hour}:00");
         }
     }
+}
+
+#[test]
+fn the_login_page_says_when_the_browser_could_not_be_opened() {
+    let h = Harness::new();
+    let started = h.ok("login_start", json!({}));
+    assert_eq!(started["stage"], "waiting");
+    assert_eq!(started["browserOpened"], true);
+    h.ok("login_cancel", json!({}));
+
+    h.ui.no_browser.store(true, std::sync::atomic::Ordering::SeqCst);
+    let started = h.ok("login_start", json!({}));
+    assert_eq!(started["stage"], "waiting");
+    assert_eq!(started["browserOpened"], false, "{started}");
+    assert!(started["authorizeUrl"]
+        .as_str()
+        .unwrap()
+        .contains("code_challenge"));
+    assert_eq!(h.ok("login_state", json!({}))["browserOpened"], false);
 }
 
 #[test]

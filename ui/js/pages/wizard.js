@@ -186,13 +186,19 @@ export async function mount(root, ctx) {
         h(
           'div',
           {},
-          h(
-            'p',
-            {},
-            demo
-              ? 'We opened the demo practice’s login page in your browser. Log in, choose Allow access, then come back here.'
-              : 'We opened Xero’s login page in your default browser. Log in, choose Allow access, then come back here.',
-          ),
+          state.browserOpened === false
+            ? h(
+                'p',
+                { 'data-testid': 'browser-not-opened' },
+                'Couldn’t open your browser: copy the link below into it, log in, choose Allow access, then come back here.',
+              )
+            : h(
+                'p',
+                {},
+                demo
+                  ? 'We opened the demo practice’s login page in your browser. Log in, choose Allow access, then come back here.'
+                  : 'We opened Xero’s login page in your default browser. Log in, choose Allow access, then come back here.',
+              ),
           h('p', { class: 'muted' }, 'This page moves on by itself once Xero sends you back.'),
         ),
       ),
@@ -203,7 +209,10 @@ export async function mount(root, ctx) {
         link,
         h('p', { class: 'hint' }, 'If the browser did not open, or opened the wrong profile, copy the link into the browser you use for Xero.'),
       ),
-      h('div', { class: 'form-actions' }, cancel, copy, again),
+      // Without a browser, copying the link is the way on: it comes first.
+      state.browserOpened === false
+        ? h('div', { class: 'form-actions' }, copy, again, cancel)
+        : h('div', { class: 'form-actions' }, cancel, copy, again),
     );
   }
 
