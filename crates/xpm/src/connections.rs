@@ -62,15 +62,8 @@ impl XeroApi {
                 let response = http::send(request, config.http.response_timeout, "GET /connections").await?;
                 let mut meta = ResponseMeta::from_response(response.status(), response.headers(), attempt);
                 let response = http::check_status(response, config.http.idle_timeout).await?;
-                let body = match tokio::time::timeout(config.http.response_timeout, response.bytes()).await {
-                    Ok(Ok(body)) => body,
-                    Ok(Err(e)) => return Err(http::transport_error(&e)),
-                    Err(_) => {
-                        return Err(XpmError::Timeout(
-                            "the connections list did not arrive in time".into(),
-                        ))
-                    }
-                };
+                let body =
+                    http::read_small_body(response, config.http.idle_timeout, "GET /connections").await?;
                 meta.bytes_received = body.len() as u64;
                 // Not compressed: no Accept-Encoding is sent for this small answer.
                 meta.bytes_on_wire = meta.bytes_received;

@@ -86,6 +86,11 @@ pub enum XpmError {
     #[error("Xero did not answer in time: {0}")]
     Timeout(String),
 
+    /// An answer that should be a few kilobytes (discovery, tokens, `/connections`, revocation)
+    /// went past [`crate::http::MAX_SMALL_BODY`]: refused rather than read into memory.
+    #[error("Xero's answer to {what} is larger than {} KB; it was refused", limit / 1024)]
+    TooLarge { what: String, limit: usize },
+
     /// A caller-side mistake, such as a malformed issuer URL.
     #[error("invalid configuration: {0}")]
     Config(String),

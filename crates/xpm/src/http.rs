@@ -288,6 +288,51 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Maps a reqwest failure to a transport or timeout error.
+/// The most read of an answer that is read whole (discovery, tokens, `/connections`,
+/// revocation): real ones are a few kilobytes, and a hostile or broken server must not make the
+/// app hold an unbounded body in memory.
+pub const MAX_SMALL_BODY: usize = 1024 * 1024;
+
+/// Reads a whole small body, at most [`MAX_SMALL_BODY`] bytes, each piece within `idle`.
+pub(crate) async fn read_small_body(
+    mut response: reqwest::Response,
+    idle: Duration,
+    what: &str,
+) -> Result<Vec<u8>, XpmError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_SMALL_BODY as u64)
+    {
+        return Err(too_large(what));
+    }
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, response.chunk()).await {
+            Err(_) => {
+                return Err(XpmError::Timeout(format!(
+                    "{what} stalled for {} s",
+                    idle.as_secs_f32()
+                )))
+            }
+            Ok(Err(e)) => return Err(transport_error(&e)),
+            Ok(Ok(None)) => return Ok(body),
+            Ok(Ok(Some(chunk))) => {
+                if body.len() + chunk.len() > MAX_SMALL_BODY {
+                    return Err(too_large(what));
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+fn too_large(what: &str) -> XpmError {
+    XpmError::TooLarge {
+        what: what.to_string(),
+        limit: MAX_SMALL_BODY,
+    }
+}
+
 pub(crate) fn transport_error(error: &reqwest::Error) -> XpmError {
     if error.is_timeout() {
         XpmError::Timeout(error_chain(error))

@@ -14,13 +14,13 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet, ExtraTokenFields,
-    HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::http::{self, error_chain, transport_error, HttpConfig};
+use crate::http::{self, transport_error, HttpConfig};
 use crate::{Secret, XpmError};
 
 /// Xero's OpenID issuer; discovery reads `{issuer}/.well-known/openid-configuration`.
@@ -366,12 +366,14 @@ impl Identity {
     ) -> Result<TokenSet, XpmError> {
         let redirect = RedirectUrl::new(pending.redirect_uri.clone())
             .map_err(|e| XpmError::Config(format!("invalid redirect URI: {e}")))?;
+        let (http, idle) = (self.http.clone(), self.idle_timeout);
+        let client = move |request| capped_exchange(http.clone(), idle, request);
         let request = self
             .oauth
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.expose().to_string()))
             .set_redirect_uri(Cow::Owned(redirect))
-            .request_async(&self.http);
+            .request_async(&client);
         let response = self.with_timeout("the token request", request).await?;
         Ok(token_set(response, None))
     }
@@ -381,10 +383,9 @@ impl Identity {
     /// revoked or already used elsewhere) is [`XpmError::NeedsReauth`].
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, XpmError> {
         let token = RefreshToken::new(refresh_token.expose().to_string());
-        let request = self
-            .oauth
-            .exchange_refresh_token(&token)
-            .request_async(&self.http);
+        let (http, idle) = (self.http.clone(), self.idle_timeout);
+        let client = move |request| capped_exchange(http.clone(), idle, request);
+        let request = self.oauth.exchange_refresh_token(&token).request_async(&client);
         let response = self.with_timeout("the token refresh", request).await?;
         Ok(token_set(response, Some(refresh_token)))
     }
@@ -405,10 +406,9 @@ impl Identity {
         if status.is_success() {
             return Ok(());
         }
-        let body = tokio::time::timeout(self.idle_timeout, response.bytes())
+        // What it says is only a better error message: a body too large or too slow says nothing.
+        let body = http::read_small_body(response, self.idle_timeout, "the revocation request")
             .await
-            .ok()
-            .and_then(Result::ok)
             .unwrap_or_default();
         if let Ok(error) = serde_json::from_slice::<OAuthErrorBody>(&body) {
             return Err(XpmError::OAuth {
@@ -427,10 +427,7 @@ impl Identity {
     async fn with_timeout<F>(&self, what: &str, request: F) -> Result<XeroTokenResponse, XpmError>
     where
         F: std::future::Future<
-            Output = Result<
-                XeroTokenResponse,
-                RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>,
-            >,
+            Output = Result<XeroTokenResponse, RequestTokenError<XpmError, BasicErrorResponse>>,
         >,
     {
         match tokio::time::timeout(self.response_timeout, request).await {
@@ -441,6 +438,32 @@ impl Identity {
             ))),
         }
     }
+}
+
+/// The token endpoint's exchange for `oauth2`, through our client, reading at most
+/// [`http::MAX_SMALL_BODY`] of the answer (oauth2's own reqwest glue reads it whole).
+async fn capped_exchange(
+    client: reqwest::Client,
+    idle: Duration,
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, XpmError> {
+    let (parts, body) = request.into_parts();
+    let url = Url::parse(&parts.uri.to_string())
+        .map_err(|e| XpmError::Config(format!("invalid token endpoint: {e}")))?;
+    let response = client
+        .request(parts.method, url)
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| transport_error(&e))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = http::read_small_body(response, idle, "the token request").await?;
+    let mut answer = oauth2::HttpResponse::new(body);
+    *answer.status_mut() = status;
+    *answer.headers_mut() = headers;
+    Ok(answer)
 }
 
 #[derive(Deserialize)]
@@ -462,15 +485,8 @@ async fn fetch_discovery(
     )
     .await?;
     let response = http::check_status(response, config.http.idle_timeout).await?;
-    let body = match tokio::time::timeout(config.http.response_timeout, response.bytes()).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => return Err(transport_error(&e)),
-        Err(_) => {
-            return Err(XpmError::Timeout(
-                "the discovery document did not arrive in time".into(),
-            ))
-        }
-    };
+    let body =
+        http::read_small_body(response, config.http.idle_timeout, "the OpenID discovery request").await?;
     serde_json::from_slice(&body).map_err(|e| XpmError::OAuth {
         error: "invalid_discovery_document".to_string(),
         description: Some(format!("not an OpenID discovery document: {e}")),
@@ -494,7 +510,7 @@ fn token_set(response: XeroTokenResponse, previous_refresh: Option<&Secret>) -> 
 }
 
 /// Maps oauth2's failure to ours. Bodies are never quoted: a token response may hold tokens.
-fn token_error(error: RequestTokenError<HttpClientError<reqwest::Error>, BasicErrorResponse>) -> XpmError {
+fn token_error(error: RequestTokenError<XpmError, BasicErrorResponse>) -> XpmError {
     match error {
         RequestTokenError::ServerResponse(response) => match response.error() {
             BasicErrorResponseType::InvalidGrant => XpmError::NeedsReauth {
@@ -508,8 +524,7 @@ fn token_error(error: RequestTokenError<HttpClientError<reqwest::Error>, BasicEr
                 description: response.error_description().cloned(),
             },
         },
-        RequestTokenError::Request(HttpClientError::Reqwest(e)) => transport_error(&e),
-        RequestTokenError::Request(e) => XpmError::Transport(error_chain(&e)),
+        RequestTokenError::Request(e) => e,
         RequestTokenError::Parse(e, _body) => XpmError::OAuth {
             error: "invalid_response".to_string(),
             description: Some(format!("unexpected token response (at `{}`)", e.path())),

@@ -403,3 +403,37 @@ async fn revocation_errors_are_typed() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn oversized_answers_are_refused_not_read() {
+    // A discovery document of 2 MB: no real one is more than a few kilobytes.
+    let server = MockServer::start().await;
+    let padding = "x".repeat(2 * 1024 * 1024);
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "issuer": server.uri(), "padding": padding })),
+        )
+        .mount(&server)
+        .await;
+    let err = Identity::discover(config(&server)).await.unwrap_err();
+    assert!(matches!(err, XpmError::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("discovery"), "{err}");
+
+    // A token endpoint answering 2 MB to a refresh.
+    let server = MockServer::start().await;
+    let identity = identity(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "a",
+            "token_type": "Bearer",
+            "expires_in": 1800,
+            "padding": "x".repeat(2 * 1024 * 1024),
+        })))
+        .mount(&server)
+        .await;
+    let err = identity.refresh(&Secret::new("r")).await.unwrap_err();
+    assert!(matches!(err, XpmError::TooLarge { .. }), "{err:?}");
+    assert!(err.to_string().contains("token request"), "{err}");
+}
