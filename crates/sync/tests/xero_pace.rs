@@ -412,3 +412,38 @@ async fn a_list_that_times_out_is_tried_twice_and_both_tries_are_recorded() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_practice_whose_connection_was_removed_in_xero_needs_attention_and_pauses() {
+    let sandbox = strict_sandbox(20).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let id = connected(&engine).await;
+    // The practice's administrator removes the app in Xero: XPM answers 403 from now on.
+    assert_eq!(sandbox.identity().remove_tenant_connections(DEMO_PRACTICE.id), 1);
+
+    let err = engine
+        .sync(
+            id,
+            SyncRequest::new(RunKind::Changes, RunTrigger::Schedule),
+            &NoProgress,
+        )
+        .await
+        .unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains("removed in Xero") && said.contains("Authorise 3rd Party Full Access"),
+        "{said}"
+    );
+    let connection = engine.connection(None).unwrap();
+    assert_eq!(connection.status, ConnectionStatus::NeedsReauth);
+    assert!(
+        connection.status_reason.unwrap().contains("removed in Xero"),
+        "the card says what to check"
+    );
+    let plan = engine.plan(id).unwrap();
+    assert_eq!(plan.paused, Some(hownow_sync::schedule::Paused::NeedsReauth));
+    assert_eq!(plan.due_now, None, "the schedule stops knocking");
+    assert_eq!(engine.history(id, 1).unwrap()[0].outcome, RunOutcome::Failed);
+    sandbox.shutdown().await;
+}

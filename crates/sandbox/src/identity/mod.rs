@@ -243,6 +243,12 @@ impl Identity {
         self.state().expire_all_access_tokens(now);
     }
 
+    /// Removes every app's connection to `tenant_id`, as the practice's administrator does in
+    /// Xero: its API calls then answer 403. How many connections went.
+    pub fn remove_tenant_connections(&self, tenant_id: &str) -> usize {
+        self.state().remove_tenant_connections(tenant_id)
+    }
+
     /// Every refresh token issued so far answers `invalid_grant` from now on.
     pub fn revoke_all_refresh_tokens(&self) {
         self.state().revoke_all_refresh_tokens();

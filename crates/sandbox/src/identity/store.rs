@@ -418,6 +418,15 @@ impl State {
         self.connections.len() != before
     }
 
+    /// Removes every app's connection to `tenant_id`, as the practice's administrator does in
+    /// Xero ("Disconnect" under connected apps); how many went.
+    pub fn remove_tenant_connections(&mut self, tenant_id: &str) -> usize {
+        let before = self.connections.len();
+        self.connections
+            .retain(|c| !c.tenant.id.eq_ignore_ascii_case(tenant_id));
+        before - self.connections.len()
+    }
+
     pub fn expire_all_access_tokens(&mut self, now: OffsetDateTime) {
         for record in self.access.values_mut() {
             record.expires_at = record.expires_at.min(now);

@@ -521,11 +521,16 @@ impl Engine {
             progress,
         )
         .await;
-        // One error for "log in again", whichever layer noticed.
+        // One error for "log in again", whichever layer noticed; a 403 says what to check first.
         result.map_err(|e| match e {
             SyncError::Xpm(XpmError::NeedsReauth { reason }) => SyncError::NeedsReauth {
                 id: connection_id,
                 reason,
+            }
+            .into(),
+            SyncError::Xpm(XpmError::Forbidden { detail }) => SyncError::NeedsReauth {
+                id: connection_id,
+                reason: crate::sync::access_withdrawn(&detail),
             }
             .into(),
             other => other.into(),

@@ -107,6 +107,17 @@ pub async fn run_sync<S: PracticeSource>(
     }
 }
 
+/// What a 403 from XPM means for the firm, and what to check: Xero lets a token through but not to
+/// this practice when the app's connection was removed in Xero, or the user who authorised it lost
+/// the privilege.
+pub fn access_withdrawn(detail: &str) -> String {
+    format!(
+        "Xero refused access to this practice ({detail}): the connection may have been removed in Xero, \
+         or the user who authorised it may no longer have the \"Authorise 3rd Party Full Access\" \
+         privilege (Business → Settings → Staff); check that, then reauthorise"
+    )
+}
+
 /// The bookkeeping every run shares: the history row, the connection status, and turning
 /// failures into a recorded, typed outcome.
 pub(crate) struct RunGuard {
@@ -187,6 +198,10 @@ impl RunGuard {
         let status = match &error {
             SyncError::Xpm(XpmError::NeedsReauth { reason }) => {
                 Some((ConnectionStatus::NeedsReauth, reason.clone()))
+            }
+            // The schedule must not keep knocking: someone has to look at Xero first.
+            SyncError::Xpm(XpmError::Forbidden { detail }) => {
+                Some((ConnectionStatus::NeedsReauth, access_withdrawn(detail)))
             }
             _ => None,
         };
