@@ -344,4 +344,3 @@ mod tests {
         assert_eq!(Pagination::default().next_page_token(), None);
     }
 }
-

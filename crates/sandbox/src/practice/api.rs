@@ -102,7 +102,10 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
         tokio::time::sleep(Duration::from_millis(switches.latency_ms)).await;
     }
     if practice.take_failure() {
-        return with_budget_headers(injected_failure(switches.fail_status), remaining);
+        return with_budget_headers(
+            injected_failure(switches.fail_status, switches.fail_with_xml_error),
+            remaining,
+        );
     }
     // The answer is of the practice as it was when the request arrived: XPM reads its records,
     // then spends its time preparing the document. An edit made meanwhile is not in it, which
@@ -230,8 +233,14 @@ fn too_many_requests(problem_kind: &'static str, retry_after: Duration, remainin
     with_budget_headers(response, remaining)
 }
 
-fn injected_failure(status: u16) -> Response {
+fn injected_failure(status: u16, xml_envelope: bool) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    if xml_envelope {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XML_CONTENT_TYPE));
+        let body = xml::error_document("An error has occurred (injected by the sandbox's failure switch)");
+        return (status, headers, body).into_response();
+    }
     problem(status, "Injected by the sandbox's failure switch")
 }
 
@@ -348,6 +357,7 @@ async fn client_list(Extension(call): Extension<Call>, RawQuery(query): RawQuery
         (skip, take) = ((page - 1).saturating_mul(size), size);
     }
     let data = call.data;
+    let odd_every = call.switches.odd_values;
     let mut next = 0;
     let records: RecordWriter = Box::new(move |buf: &mut String| {
         while take > 0 && next < data.clients.len() {
@@ -361,7 +371,8 @@ async fn client_list(Extension(call): Extension<Call>, RawQuery(query): RawQuery
                 continue;
             }
             take -= 1;
-            xml::write_client(buf, 2, &data, client, shape);
+            let odd = xml::OddValues::at(odd_every, next - 1);
+            xml::write_client(buf, 2, &data, client, shape, odd);
             return true;
         }
         false
@@ -440,9 +451,11 @@ async fn client_paged_list(
         next.map(|p| page_token(KIND, p)),
     );
     let mut positions = page.into_iter();
+    let odd_every = call.switches.odd_values;
     let records: RecordWriter = Box::new(move |buf: &mut String| match positions.next() {
         Some(i) => {
-            xml::write_client(buf, 2, &data, &data.clients[i], ClientShape::Paged);
+            let odd = xml::OddValues::at(odd_every, i);
+            xml::write_client(buf, 2, &data, &data.clients[i], ClientShape::Paged, odd);
             true
         }
         None => false,
@@ -461,8 +474,14 @@ async fn client_get(Extension(call): Extension<Call>, Path(uuid): Path<String>) 
     let Some(client) = data.client(uuid.trim()) else {
         return xml_error("Invalid client identifier");
     };
+    let position = data
+        .clients
+        .iter()
+        .position(|c| std::sync::Arc::ptr_eq(c, client))
+        .unwrap_or(0);
+    let odd = xml::OddValues::at(call.switches.odd_values, position);
     single("Get", call.switches.malformed_xml, |out| {
-        xml::write_client(out, 1, data, client, ClientShape::Single)
+        xml::write_client(out, 1, data, client, ClientShape::Single, odd)
     })
 }
 

@@ -74,6 +74,14 @@ pub struct Switches {
     pub truncate_after_bytes: Option<u64>,
     /// XML bodies carry a broken end tag after their first record.
     pub malformed_xml: bool,
+    /// Every Nth client (in the practice's order; 0: none) carries odd but real values, as real
+    /// practices hold: a DateOfBirth with a UTC offset (`…T00:00:00+13:00`), `True`/`False` in
+    /// IsProspect, and its first note's date as `dd/mm/yyyy HH:mm`, whose day and month order
+    /// no reader can be sure of.
+    pub odd_values: u32,
+    /// Injected failures carry XPM's XML `ERROR` envelope instead of a JSON problem, as XPM's
+    /// own 5xx answers do.
+    pub fail_with_xml_error: bool,
     /// XPM's defect: editing a contact or moving a client's primary contact does not change the
     /// client's modified time, so `modifiedsince` misses it. On by default, as in XPM.
     pub defect: bool,
@@ -96,6 +104,8 @@ impl Default for Switches {
             throttle_bytes_per_sec: None,
             truncate_after_bytes: None,
             malformed_xml: false,
+            odd_values: 0,
+            fail_with_xml_error: false,
             defect: true,
         }
     }

@@ -244,6 +244,7 @@ pub(crate) fn write_client(
     data: &PracticeData,
     client: &Client,
     shape: ClientShape,
+    odd: OddValues,
 ) {
     let mut w = XmlWriter::new(out, depth);
     w.empty = EmptyStyle::for_record(&client.uuid);
@@ -265,7 +266,14 @@ pub(crate) fn write_client(
         w.text("MiddleName", middle);
     }
     w.opt("Email", d.email.as_deref());
-    w.date("DateOfBirth", d.date_of_birth);
+    match d.date_of_birth {
+        // Real XPM data: a date of birth with the practice's UTC offset.
+        Some(dob) if odd.0 => w.text(
+            "DateOfBirth",
+            &format!("{}+13:00", super::model::format_datetime(dob.midnight())),
+        ),
+        dob => w.date("DateOfBirth", dob),
+    }
     w.opt("Address", d.address.as_deref());
     w.opt("City", d.city.as_deref());
     w.opt("Region", d.region.as_deref());
@@ -281,7 +289,12 @@ pub(crate) fn write_client(
     w.opt("Website", d.website.as_deref());
     w.opt("ReferralSource", d.referral_source.as_deref());
     w.opt("ExportCode", d.export_code.as_deref());
-    w.flag("IsProspect", d.is_prospect);
+    if odd.0 {
+        // `True`/`False` where XPM documents Yes/No.
+        w.text("IsProspect", if d.is_prospect { "True" } else { "False" });
+    } else {
+        w.flag("IsProspect", d.is_prospect);
+    }
     w.flag("IsArchived", d.is_archived);
     w.flag("IsDeleted", d.is_deleted);
     let staff_name = |uuid: &Option<String>| {
@@ -317,7 +330,7 @@ pub(crate) fn write_client(
         None => w.empty_element("BillingClient"),
     }
     if matches!(shape, ClientShape::Detailed | ClientShape::Single) {
-        write_detail(&mut w, data, client);
+        write_detail(&mut w, data, client, odd);
     }
     if !code_first {
         w.opt("ClientCode", d.client_code.as_deref());
@@ -328,6 +341,19 @@ pub(crate) fn write_client(
     } else {
         w.opt("WebUrl", d.web_url.as_deref());
         w.close("Client");
+    }
+}
+
+/// Whether a client is written with the odd but real values of the `odd_values` switch: a date of
+/// birth with a UTC offset, `True`/`False` for IsProspect, and its first note's date as
+/// `dd/mm/yyyy HH:mm`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OddValues(pub(crate) bool);
+
+impl OddValues {
+    /// Every `every`th client of the practice's order (`position` from 0); 0 never.
+    pub(crate) fn at(every: u32, position: usize) -> Self {
+        OddValues(every > 0 && (position + 1) % every as usize == 0)
     }
 }
 
@@ -366,18 +392,32 @@ fn write_contact_fields(w: &mut XmlWriter<'_>, contact: &Contact, link: Option<&
     w.close("Contact");
 }
 
-fn write_detail(w: &mut XmlWriter<'_>, data: &PracticeData, client: &Client) {
+fn write_detail(w: &mut XmlWriter<'_>, data: &PracticeData, client: &Client, odd: OddValues) {
     let d = &client.details;
     if d.notes.is_empty() {
         w.absent("Notes");
     } else {
         w.open("Notes");
-        for note in &d.notes {
+        for (i, note) in d.notes.iter().enumerate() {
             w.open("Note");
             w.text("Title", &note.title);
             w.text("Text", &note.text);
             w.opt("Folder", note.folder.as_deref());
-            w.datetime("Date", note.date);
+            if odd.0 && i == 0 {
+                // A note date in a locale's day/month order, which no reader can be sure of.
+                let at = note.date;
+                let text = format!(
+                    "{:02}/{:02}/{:04} {:02}:{:02}",
+                    at.day(),
+                    u8::from(at.month()),
+                    at.year(),
+                    at.hour(),
+                    at.minute()
+                );
+                w.text("Date", &text);
+            } else {
+                w.datetime("Date", note.date);
+            }
             w.opt("CreatedBy", note.created_by.as_deref());
             w.close("Note");
         }
@@ -532,12 +572,12 @@ mod tests {
         });
         let mut all = String::new();
         for c in data.clients() {
-            write_client(&mut all, 2, &data, c, ClientShape::Detailed);
+            write_client(&mut all, 2, &data, c, ClientShape::Detailed, OddValues::default());
         }
         assert!(all.contains("<Title />"));
         assert!(data.clients().iter().any(|c| {
             let mut one = String::new();
-            write_client(&mut one, 2, &data, c, ClientShape::Detailed);
+            write_client(&mut one, 2, &data, c, ClientShape::Detailed, OddValues::default());
             c.details.title.is_none() && !one.contains("<Title")
         }));
         assert!(all.contains("<BillingClient />"));
@@ -563,7 +603,7 @@ mod tests {
             .unwrap();
         let render = |shape| {
             let mut s = String::new();
-            write_client(&mut s, 0, &data, client, shape);
+            write_client(&mut s, 0, &data, client, shape, OddValues::default());
             s
         };
         let paged = render(ClientShape::Paged);
