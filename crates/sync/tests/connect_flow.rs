@@ -296,3 +296,69 @@ async fn the_first_free_port_of_the_list_is_used() {
     assert!(err.to_string().contains(&busy_port.to_string()));
     sandbox.shutdown().await;
 }
+
+/// Logs in as `user` and connects `practice` (by name).
+async fn connect_as(engine: &hownow_sync::Engine, user: &str, practice: &str) -> hownow_sync::Connection {
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, Some(user)).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    engine.wait_for_login().await.unwrap();
+    engine.finish_login(Some(practice)).await.unwrap()
+}
+
+#[tokio::test]
+async fn disconnecting_one_of_two_practices_of_one_login_leaves_the_other_connected() {
+    let sandbox = sandbox(false, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    // One Xero user reaches both practices and connects each in turn.
+    let first = connect_as(&engine, "u-2", DEMO_PRACTICE.name).await;
+    let second = connect_as(&engine, "u-2", SECOND_PRACTICE.name).await;
+    assert!(first.xero_user_id.is_some(), "the authorising user is recorded");
+    assert_eq!(first.xero_user_id, second.xero_user_id);
+    let full = || SyncRequest::new(RunKind::Full, RunTrigger::Initial);
+    engine.sync(first.id, full(), &NoProgress).await.unwrap();
+    engine.sync(second.id, full(), &NoProgress).await.unwrap();
+
+    // Disconnecting the second removes its Xero connection but keeps the sign-in: at Xero,
+    // revoking it would remove the first practice's connection too.
+    let report = engine.disconnect(second.id, false).await.unwrap();
+    assert!(report.xero_connection_removed, "{report:?}");
+    assert!(!report.token_revoked, "{report:?}");
+    assert!(
+        report.warnings.iter().any(|w| w.contains(DEMO_PRACTICE.name)),
+        "{report:?}"
+    );
+    let changes = SyncRequest::new(RunKind::Changes, RunTrigger::Manual);
+    engine
+        .sync(first.id, changes, &NoProgress)
+        .await
+        .expect("the first practice is still connected at Xero");
+
+    // The last practice of that login goes with its sign-in.
+    let report = engine.disconnect(first.id, false).await.unwrap();
+    assert!(
+        report.xero_connection_removed && report.token_revoked,
+        "{report:?}"
+    );
+    assert!(engine.connections().unwrap().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn reconnecting_a_practice_records_the_new_connection_and_who_authorised_it() {
+    let sandbox = sandbox(false, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let before = connect_as(&engine, "u-1", DEMO_PRACTICE.name).await;
+    let after = connect_as(&engine, "u-2", DEMO_PRACTICE.name).await;
+    assert_eq!(after.id, before.id, "the same practice, the same directory");
+    assert_ne!(
+        after.xero_connection_id, before.xero_connection_id,
+        "Xero's new connection"
+    );
+    assert_ne!(after.authorised_by_email, before.authorised_by_email);
+    assert_ne!(after.xero_user_id, before.xero_user_id);
+    sandbox.shutdown().await;
+}

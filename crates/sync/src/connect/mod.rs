@@ -163,6 +163,8 @@ pub struct ChosenLogin {
     pub tenant: XeroConnection,
     pub user_name: Option<String>,
     pub user_email: Option<String>,
+    /// Xero's id of the user (`xero_userid`, else the id token's `sub`).
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for ChosenLogin {
@@ -191,6 +193,7 @@ struct Authorized {
     tenants: Vec<XeroConnection>,
     user_name: Option<String>,
     user_email: Option<String>,
+    user_id: Option<String>,
 }
 
 #[derive(Default)]
@@ -364,6 +367,9 @@ impl LoginFlow {
         }
         let user_name = claims.as_ref().and_then(|c| c.display_name());
         let user_email = claims.as_ref().and_then(|c| c.email.clone());
+        let user_id = claims
+            .as_ref()
+            .and_then(|c| c.xero_user_id.clone().or_else(|| c.sub.clone()));
         let tenants = api.practice_manager_connections(&tokens.access_token).await?;
         if tenants.is_empty() {
             // Leave nothing behind at Xero: the login connected only other kinds of tenant.
@@ -386,6 +392,7 @@ impl LoginFlow {
             tenants,
             user_name,
             user_email,
+            user_id,
         });
         Ok(login)
     }
@@ -402,6 +409,7 @@ impl LoginFlow {
             tokens: authorized.tokens,
             user_name: authorized.user_name,
             user_email: authorized.user_email,
+            user_id: authorized.user_id,
         })
     }
 }

@@ -409,27 +409,25 @@ impl Engine {
     pub async fn finish_login(&self, tenant: Option<&str>) -> Result<Connection> {
         let rt = self.runtime().await?;
         let chosen = self.login.take_authorized(tenant)?;
+        let login = NewConnection {
+            xero_connection_id: chosen.tenant.id.clone(),
+            tenant_id: chosen.tenant.tenant_id.clone(),
+            tenant_name: crate::connect::tenant_display_name(&chosen.tenant),
+            authorised_by_name: chosen.user_name.clone(),
+            authorised_by_email: chosen.user_email.clone(),
+            xero_user_id: chosen.user_id.clone(),
+            settings: Default::default(),
+        };
         // Waits its turn if another practice's sync holds the directory.
         let (connection, created) = self
-            .write(
-                |store| match store.connection_for_tenant(&chosen.tenant.tenant_id)? {
-                    Some(existing) => {
-                        store.set_status(existing.id, ConnectionStatus::Connected, None)?;
-                        Ok((existing, false))
-                    }
-                    None => {
-                        let new = NewConnection {
-                            xero_connection_id: chosen.tenant.id.clone(),
-                            tenant_id: chosen.tenant.tenant_id.clone(),
-                            tenant_name: crate::connect::tenant_display_name(&chosen.tenant),
-                            authorised_by_name: chosen.user_name.clone(),
-                            authorised_by_email: chosen.user_email.clone(),
-                            settings: Default::default(),
-                        };
-                        Ok((store.create_connection(&new)?, true))
-                    }
-                },
-            )
+            .write(|store| match store.connection_for_tenant(&login.tenant_id)? {
+                // Xero made a new connection, perhaps authorised by another user: record both.
+                Some(existing) => {
+                    store.reauthorise(existing.id, &login)?;
+                    Ok((existing, false))
+                }
+                None => Ok((store.create_connection(&login)?, true)),
+            })
             .await?;
         if let Err(e) = rt
             .tokens
@@ -665,8 +663,18 @@ impl Engine {
                 "could not sign in to Xero to remove the connection ({e})"
             )),
         }
-        // Read after the refresh above: it rotated the token.
-        match self.secrets.get(connection.id) {
+        // At Xero, revoking a refresh token removes every connection of that user to the app:
+        // not while another practice in the directory depends on it. Read after the refresh
+        // above: it rotated the token.
+        let stored = self.secrets.get(connection.id);
+        let token = stored.as_ref().ok().and_then(Option::as_ref);
+        if let Some(other) = self.sharing_the_login(connection, token) {
+            report.warnings.push(format!(
+                "the Xero sign-in was kept: {other} is connected with the same Xero login, and revoking it would disconnect that practice too"
+            ));
+            return;
+        }
+        match stored {
             Ok(Some(stored)) => match rt.identity.revoke(&stored.refresh_token).await {
                 Ok(()) => report.token_revoked = true,
                 Err(e) => report
@@ -678,6 +686,37 @@ impl Engine {
                 .warnings
                 .push(format!("could not read the stored token ({e})")),
         }
+    }
+}
+
+impl Engine {
+    /// Another live connection that the login of `connection` also serves (the same Xero user,
+    /// the same stored refresh token, or, for connections saved before the user was recorded,
+    /// the same authorising email): its name.
+    fn sharing_the_login(
+        &self,
+        connection: &Connection,
+        token: Option<&crate::secrets::StoredCredentials>,
+    ) -> Option<String> {
+        let others = match self.connections() {
+            Ok(all) => all,
+            // Unsure which practices share it: keep the token rather than disconnect them.
+            Err(_) => return Some("another practice".to_string()),
+        };
+        others
+            .into_iter()
+            .filter(|o| o.id != connection.id && o.status != ConnectionStatus::Disconnected)
+            .find(|o| {
+                let same_user = match (&o.xero_user_id, &connection.xero_user_id) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => o.authorised_by_email.is_some() && o.authorised_by_email == connection.authorised_by_email,
+                };
+                let same_token = token.is_some_and(|mine| {
+                    matches!(self.secrets.get(o.id), Ok(Some(theirs)) if theirs.refresh_token == mine.refresh_token)
+                });
+                same_user || same_token
+            })
+            .map(|o| o.tenant_name)
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Connection {
     pub tenant_name: String,
     pub authorised_by_name: Option<String>,
     pub authorised_by_email: Option<String>,
+    /// The Xero user who authorised it (`xero_userid`, else `sub`), when the id token said.
+    pub xero_user_id: Option<String>,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub settings: SyncSettings,
@@ -83,13 +85,14 @@ pub struct NewConnection {
     pub tenant_name: String,
     pub authorised_by_name: Option<String>,
     pub authorised_by_email: Option<String>,
+    pub xero_user_id: Option<String>,
     pub settings: SyncSettings,
 }
 
 const COLUMNS: &str = "id, provider, xero_connection_id, tenant_id, tenant_name, authorised_by_name, \
      authorised_by_email, status, status_reason, settings, watermark, next_changes_due_at, \
      next_full_due_at, next_token_refresh_at, full_requested_at, token_refreshed_at, \
-     quota_min_remaining, quota_day_remaining, quota_observed_at, created_at, updated_at";
+     quota_min_remaining, quota_day_remaining, quota_observed_at, created_at, updated_at, xero_user_id";
 
 fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     Ok(row
@@ -125,6 +128,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Connection> {
         },
         created_at: ts(row, 19)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         updated_at: ts(row, 20)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        xero_user_id: row.get(21)?,
     })
 }
 
@@ -138,8 +142,8 @@ impl Store {
         let now = clock::to_db(self.now());
         self.db.execute(
             "INSERT INTO connections (provider, xero_connection_id, tenant_id, tenant_name, \
-             authorised_by_name, authorised_by_email, status, settings, created_at, updated_at) \
-             VALUES ('xpm', ?1, ?2, ?3, ?4, ?5, 'connected', ?6, ?7, ?7)",
+             authorised_by_name, authorised_by_email, status, settings, created_at, updated_at, \
+             xero_user_id) VALUES ('xpm', ?1, ?2, ?3, ?4, ?5, 'connected', ?6, ?7, ?7, ?8)",
             params![
                 new.xero_connection_id,
                 new.tenant_id,
@@ -147,7 +151,8 @@ impl Store {
                 new.authorised_by_name,
                 new.authorised_by_email,
                 serde_json::to_string(&new.settings).expect("settings serialise"),
-                now
+                now,
+                new.xero_user_id
             ],
         )?;
         let id = self.db.last_insert_rowid();
@@ -208,6 +213,23 @@ impl Store {
     pub fn update_settings(&mut self, id: i64, settings: &SyncSettings) -> Result<()> {
         self.connection(id)?;
         self.state()?.set_settings(id, settings, self.now())
+    }
+
+    /// A reconnect of a practice already in the directory: Xero's new connection id, who
+    /// authorised it this time, and `connected` again.
+    pub fn reauthorise(&mut self, id: i64, login: &NewConnection) -> Result<()> {
+        self.update(
+            id,
+            "xero_connection_id = ?2, authorised_by_name = ?3, authorised_by_email = ?4, \
+             xero_user_id = ?5, status = 'connected', status_reason = NULL",
+            params![
+                id,
+                login.xero_connection_id,
+                login.authorised_by_name,
+                login.authorised_by_email,
+                login.xero_user_id
+            ],
+        )
     }
 
     pub fn set_status(&mut self, id: i64, status: ConnectionStatus, reason: Option<&str>) -> Result<()> {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_sync_state_index.sql")),
     (3, include_str!("migrations/0003_run_pace.sql")),
     (4, include_str!("migrations/0004_data_warnings.sql")),
+    (5, include_str!("migrations/0005_connection_user.sql")),
 ];
 
 /// The schema version this build writes.

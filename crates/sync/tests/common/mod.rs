@@ -31,6 +31,7 @@ impl Fixture {
                 authorised_by_name: Some("Pat Admin".into()),
                 authorised_by_email: Some("pat@example.com".into()),
                 settings,
+                ..Default::default()
             })
             .unwrap();
         Fixture {

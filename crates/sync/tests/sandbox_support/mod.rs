@@ -126,6 +126,7 @@ pub async fn start_with(options: Options) -> Env {
             authorised_by_name: Some(USERS[0].name.into()),
             authorised_by_email: None,
             settings: options.settings,
+            ..Default::default()
         })
         .unwrap()
         .id;
