@@ -192,3 +192,30 @@ fn missing_file_is_a_clear_error() {
     let stderr = decode_fails(dir.path());
     assert!(stderr.contains("is a directory"), "{stderr}");
 }
+
+#[test]
+fn values_that_cannot_be_read_are_listed_and_the_document_still_decodes() {
+    let out = hownow_decode(&fixture("odd/ambiguous-dates.xml"));
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys(&v), ["clients", "status", "warnings"]);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 3);
+    assert_eq!(
+        warnings[1],
+        json!({
+            "client_uuid": "3c0a8b9e-0003-4a6b-9f00-000000000001",
+            "field": "Notes/Note/Date",
+            "raw_value": "01/03/2024 09:30",
+            "reason": "is an ambiguous date (day and month could be either way round)"
+        })
+    );
+    assert_eq!(v["clients"][0]["notes"][0]["date"], Value::Null);
+    // Also said on stderr, one line each, for a person reading the terminal.
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("<Notes/Note/Date> `01/03/2024 09:30` is an ambiguous date"),
+        "{stderr}"
+    );
+}

@@ -1056,3 +1056,24 @@ impl Store {
         live_client_count(self.db(), connection_id)
     }
 }
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+
+    #[test]
+    fn a_run_counts_every_unreadable_value_and_keeps_the_first_200() {
+        let mut applier = Applier::new(1, 1, time::OffsetDateTime::UNIX_EPOCH);
+        let warning = |i: usize| hownow_xpm::DataWarning {
+            client_uuid: Some(format!("c{i}")),
+            field: "DateOfBirth".into(),
+            raw_value: "01/03/1980".into(),
+            reason: "is an ambiguous date".into(),
+        };
+        applier.note_warnings((0..150).map(warning).collect());
+        applier.note_warnings((150..260).map(warning).collect());
+        assert_eq!(applier.counts.data_warnings, 260);
+        assert_eq!(applier.warnings.len(), super::super::runs::MAX_WARNINGS_PER_RUN);
+        assert_eq!(applier.warnings[199].client_uuid.as_deref(), Some("c199"));
+    }
+}
