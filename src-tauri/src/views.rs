@@ -56,6 +56,8 @@ pub struct ConnectionView {
     pub tenant_id: String,
     pub tenant_name: String,
     pub authorised_by: Person,
+    /// The Xero identity service its tokens belong to (where they are refreshed and revoked).
+    pub issuer: Option<String>,
     /// `connected`, `syncing`, `needs_reauth` or `disconnected`.
     pub status: &'static str,
     pub status_reason: Option<String>,
@@ -102,6 +104,7 @@ impl ConnectionView {
                 name: c.authorised_by_name.clone(),
                 email: c.authorised_by_email.clone(),
             },
+            issuer: c.xero.as_ref().map(|x| x.issuer.clone()),
             status,
             status_reason: c.status_reason.clone(),
             demo,

@@ -61,7 +61,7 @@ pub use settings::{CodeFallback, SyncSettings};
 pub use source::{ClientListing, MemorySource, PracticeSource};
 pub use store::{
     ChangeKind, ClientQuery, Connection, ConnectionStatus, DirectoryClient, DirectoryCounts, NewConnection,
-    Quota, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, Store, SyncChange, SyncRun,
+    PinnedXero, Quota, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, Store, SyncChange, SyncRun,
     LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
 };
 pub use sync::{

@@ -362,3 +362,69 @@ async fn reconnecting_a_practice_records_the_new_connection_and_who_authorised_i
     assert_ne!(after.xero_user_id, before.xero_user_id);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn each_connection_keeps_to_the_xero_that_issued_its_tokens() {
+    // Two Xero stand-ins (issuers) and one data dir, as when a second practice is connected
+    // through another issuer: the settings now name the second.
+    let first_xero = sandbox(false, 10).await;
+    let second_xero = sandbox(false, 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &first_xero, TEN_MINUTES);
+    let first = connect_as(&engine, "u-1", DEMO_PRACTICE.name).await;
+    let pinned = first.xero.clone().expect("the Xero it was made with is recorded");
+    assert_eq!(pinned.issuer, first_xero.issuer());
+    assert_eq!(pinned.api_base, first_xero.api_base());
+
+    let mut xero = engine.settings().xero;
+    xero.issuer = second_xero.issuer().to_string();
+    xero.api_base = second_xero.api_base().to_string();
+    engine.set_xero_settings(xero);
+    let second = connect_as(&engine, "u-2", SECOND_PRACTICE.name).await;
+    assert_eq!(second.xero.unwrap().issuer, second_xero.issuer());
+
+    // The first practice's refresh, sync and disconnect go to the first issuer only.
+    let (first_before, second_before) = (
+        first_xero.identity().refresh_grants(),
+        second_xero.identity().refresh_grants(),
+    );
+    engine.refresh_token(first.id).await.unwrap();
+    engine
+        .sync(
+            first.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first_xero.identity().refresh_grants(), first_before + 1);
+    assert_eq!(
+        second_xero.identity().refresh_grants(),
+        second_before,
+        "the other issuer never saw this practice's refresh token"
+    );
+    engine
+        .sync(
+            second.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    let report = engine.disconnect(first.id, false).await.unwrap();
+    assert!(
+        report.xero_connection_removed && report.token_revoked,
+        "{report:?}"
+    );
+    // The second practice, at the other issuer, is untouched.
+    engine
+        .sync(
+            second.id,
+            SyncRequest::new(RunKind::Changes, RunTrigger::Manual),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    first_xero.shutdown().await;
+    second_xero.shutdown().await;
+}

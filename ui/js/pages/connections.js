@@ -221,6 +221,7 @@ function connectionCard(ctx, connection, reload) {
         connection.authorisedBy?.name ?? '—',
         connection.authorisedBy?.email ? h('span', { class: 'muted block' }, connection.authorisedBy.email) : null,
       ),
+      field('Xero', h('span', { class: 'mono', 'data-testid': 'issuer' }, connection.issuer ?? '—')),
       field('Clients', h('span', { 'data-testid': 'client-count' }, count(connection.clientCount))),
       field('Last sync', ...lastSyncLine(connection.lastSync)),
       field(

@@ -30,6 +30,8 @@ struct ConnectionView<'a> {
     status_reason: Option<&'a str>,
     authorised_by_name: Option<&'a str>,
     authorised_by_email: Option<&'a str>,
+    /// The Xero identity service the connection's tokens belong to.
+    issuer: Option<&'a str>,
     clients: u64,
     archived: u64,
     removed: u64,
@@ -56,6 +58,7 @@ impl<'a> ConnectionView<'a> {
             status_reason: c.status_reason.as_deref(),
             authorised_by_name: c.authorised_by_name.as_deref(),
             authorised_by_email: c.authorised_by_email.as_deref(),
+            issuer: c.xero.as_ref().map(|x| x.issuer.as_str()),
             clients: o.counts.clients,
             archived: o.counts.archived,
             removed: o.counts.removed,
@@ -116,6 +119,9 @@ fn print_overview(o: &ConnectionOverview) {
         .or(c.authorised_by_email.as_deref())
     {
         println!("  Authorised by:  {who}");
+    }
+    if let Some(xero) = &c.xero {
+        println!("  Xero:           {}", xero.issuer);
     }
     println!(
         "  Directory:      {} clients ({} archived), {} contacts, {} removed",

@@ -43,7 +43,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hownow_xpm::{ApiConfig, DataWarning, HttpConfig, Identity, IdentityConfig, XeroApi, XpmError};
+use hownow_xpm::{
+    ApiConfig, DataWarning, HttpConfig, Identity, IdentityConfig, IdentityEndpoints, XeroApi, XpmError,
+};
 use serde::Serialize;
 use url::Url;
 
@@ -58,7 +60,8 @@ use crate::lock::SyncLock;
 use crate::schedule::{plan, Plan, ScheduleInput};
 use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
 use crate::store::{
-    ClientQuery, Connection, ConnectionStatus, DirectoryClient, NewConnection, RunKind, Store, SyncRun,
+    ClientQuery, Connection, ConnectionStatus, DirectoryClient, NewConnection, PinnedXero, RunKind, Store,
+    SyncRun,
 };
 use crate::sync::{run_sync, ProgressSink, SyncReport, SyncRequest};
 use crate::tokens::TokenManager;
@@ -190,6 +193,8 @@ pub struct Engine {
     secrets: Arc<dyn SecretStore>,
     settings: RwLock<EngineSettings>,
     runtime: tokio::sync::Mutex<Option<Arc<XeroRuntime>>>,
+    /// One runtime per Xero that connections were made with.
+    pinned: tokio::sync::Mutex<std::collections::HashMap<PinnedXero, Arc<XeroRuntime>>>,
     login: LoginFlow,
 }
 
@@ -208,6 +213,8 @@ impl Engine {
         let data_dir = options.data_dir;
         make_private(&data_dir)?;
         let mut settings = EngineSettings::load(&data_dir)?;
+        // What the data dir was set up with, before this process's environment overrides.
+        let saved = settings.clone();
         if options.use_env {
             settings.apply_env();
         }
@@ -224,7 +231,7 @@ impl Engine {
             timeout: options.login_timeout,
             deep_link_scheme: settings.xero.deep_link_scheme.clone(),
         });
-        Ok(Engine {
+        let engine = Engine {
             readers: ReadPool::new(db_path.clone(), options.clock.clone()),
             clock: options.clock,
             lock_dir: data_dir.join("locks"),
@@ -234,8 +241,11 @@ impl Engine {
             secrets,
             settings: RwLock::new(settings),
             runtime: tokio::sync::Mutex::new(None),
+            pinned: Default::default(),
             login,
-        })
+        };
+        engine.pin_legacy(&saved.xero)?;
+        Ok(engine)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -313,6 +323,7 @@ impl Engine {
         settings.save(&self.data_dir)
     }
 
+    /// Xero as the settings reach it: where NEW logins go.
     async fn runtime(&self) -> Result<Arc<XeroRuntime>> {
         let wanted = self.settings().xero;
         let mut cached = self.runtime.lock().await;
@@ -324,14 +335,56 @@ impl Engine {
             .clone()
             .filter(|c| !c.trim().is_empty())
             .ok_or(EngineError::MissingClientId)?;
-        let issuer = parse_url("issuer", &wanted.issuer)?;
-        let api_base = parse_url("API base", &wanted.api_base)?;
         let mut config = IdentityConfig::new(client_id);
-        config.issuer = issuer;
+        config.issuer = parse_url("issuer", &wanted.issuer)?;
         if !wanted.scopes.is_empty() {
             config.scopes = wanted.scopes.clone();
         }
         let identity = Identity::discover(config).await?;
+        let rt = self.build_runtime(wanted, identity)?;
+        *cached = Some(rt.clone());
+        Ok(rt)
+    }
+
+    /// The Xero a connection was made with: its refreshes, syncs, revocation and disconnect go
+    /// there and nowhere else, whatever the settings say now. A connection from before the Xero
+    /// was recorded uses the settings (and is pinned to them at open, see `pin_legacy`).
+    async fn connection_runtime(&self, connection: &Connection) -> Result<Arc<XeroRuntime>> {
+        let Some(pinned) = connection.xero.clone() else {
+            return self.runtime().await;
+        };
+        let mut cached = self.pinned.lock().await;
+        if let Some(rt) = cached.get(&pinned) {
+            return Ok(rt.clone());
+        }
+        let current = self.settings().xero;
+        let mut config = IdentityConfig::new(pinned.client_id.clone());
+        config.issuer = parse_url("issuer", &pinned.issuer)?;
+        let identity = match (&pinned.token_endpoint, &pinned.revocation_endpoint) {
+            (Some(token), Some(revocation)) => Identity::with_endpoints(
+                config,
+                IdentityEndpoints {
+                    // Never used: a connection's runtime makes no logins (new ones use the settings).
+                    authorization: parse_url("issuer", &pinned.issuer)?,
+                    token: parse_url("token endpoint", token)?,
+                    revocation: parse_url("revocation endpoint", revocation)?,
+                },
+            )?,
+            _ => Identity::discover(config).await?,
+        };
+        let settings = XeroSettings {
+            issuer: pinned.issuer.clone(),
+            api_base: pinned.api_base.clone(),
+            client_id: Some(pinned.client_id.clone()),
+            ..current
+        };
+        let rt = self.build_runtime(settings, identity)?;
+        cached.insert(pinned, rt.clone());
+        Ok(rt)
+    }
+
+    fn build_runtime(&self, wanted: XeroSettings, identity: Identity) -> Result<Arc<XeroRuntime>> {
+        let api_base = parse_url("API base", &wanted.api_base)?;
         let api = XeroApi::new(ApiConfig {
             api_base,
             http: wanted.timeouts.apply(HttpConfig::default())?,
@@ -346,14 +399,46 @@ impl Engine {
             )
             .with_clock(self.clock.clone()),
         );
-        let rt = Arc::new(XeroRuntime {
+        Ok(Arc::new(XeroRuntime {
             settings: wanted,
             identity,
             api,
             tokens,
-        });
-        *cached = Some(rt.clone());
-        Ok(rt)
+        }))
+    }
+
+    /// The Xero a new connection is made with, from the login's runtime.
+    fn pin_for_login(rt: &XeroRuntime) -> Option<PinnedXero> {
+        let endpoints = rt.identity.endpoints();
+        Some(PinnedXero {
+            issuer: rt.settings.issuer.trim().to_string(),
+            token_endpoint: Some(endpoints.token.to_string()),
+            revocation_endpoint: Some(endpoints.revocation.to_string()),
+            api_base: rt.settings.api_base.trim().to_string(),
+            client_id: rt.settings.client_id.clone()?,
+        })
+    }
+
+    /// Connections saved before the Xero was recorded are pinned to the settings in force now,
+    /// so a later change of settings (another issuer) never takes their tokens elsewhere.
+    fn pin_legacy(&self, xero: &XeroSettings) -> Result<()> {
+        let Some(client_id) = xero.client_id.clone().filter(|c| !c.trim().is_empty()) else {
+            return Ok(());
+        };
+        let pinned = PinnedXero {
+            issuer: xero.issuer.trim().to_string(),
+            token_endpoint: None,
+            revocation_endpoint: None,
+            api_base: xero.api_base.trim().to_string(),
+            client_id,
+        };
+        let mut store = self.store()?;
+        for c in store.connections()? {
+            if c.xero.is_none() {
+                store.pin_xero(c.id, &pinned)?;
+            }
+        }
+        Ok(())
     }
 
     // ---- connect ------------------------------------------------------------------------
@@ -416,6 +501,8 @@ impl Engine {
             authorised_by_name: chosen.user_name.clone(),
             authorised_by_email: chosen.user_email.clone(),
             xero_user_id: chosen.user_id.clone(),
+            // Its tokens will go to the Xero that issued them, whatever the settings say later.
+            xero: Self::pin_for_login(&rt),
             settings: Default::default(),
         };
         // Waits its turn if another practice's sync holds the directory.
@@ -429,7 +516,9 @@ impl Engine {
                 None => Ok((store.create_connection(&login)?, true)),
             })
             .await?;
-        if let Err(e) = rt
+        let saved = self.reader()?.connection(connection.id)?;
+        let pinned = self.connection_runtime(&saved).await?;
+        if let Err(e) = pinned
             .tokens
             .store_login(connection.id, &chosen.tokens, rt.settings.client_id.as_deref())
             .await
@@ -502,8 +591,8 @@ impl Engine {
         request: SyncRequest,
         progress: &dyn ProgressSink,
     ) -> Result<SyncReport> {
-        let rt = self.runtime().await?;
         let connection = self.reader()?.connection(connection_id)?;
+        let rt = self.connection_runtime(&connection).await?;
         let source = rt
             .api
             .practice(connection.tenant_id.clone(), rt.tokens.source_for(connection_id));
@@ -548,7 +637,8 @@ impl Engine {
 
     /// The idle refresh that keeps the refresh token from expiring after 60 days unused.
     pub async fn refresh_token(&self, connection_id: i64) -> Result<()> {
-        let rt = self.runtime().await?;
+        let connection = self.reader()?.connection(connection_id)?;
+        let rt = self.connection_runtime(&connection).await?;
         match rt.tokens.refresh_now(connection_id).await {
             Err(SyncError::NeedsReauth { id, reason }) => {
                 self.write(|s| s.set_status(id, ConnectionStatus::NeedsReauth, Some(&reason)))
@@ -625,7 +715,7 @@ impl Engine {
             data_kept: keep_data,
             warnings: Vec::new(),
         };
-        match self.runtime().await {
+        match self.connection_runtime(&connection).await {
             Ok(rt) => self.disconnect_at_xero(&rt, &connection, &mut report).await,
             Err(e) => report.warnings.push(format!("could not reach Xero ({e})")),
         }

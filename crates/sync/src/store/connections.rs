@@ -60,6 +60,8 @@ pub struct Connection {
     pub authorised_by_email: Option<String>,
     /// The Xero user who authorised it (`xero_userid`, else `sub`), when the id token said.
     pub xero_user_id: Option<String>,
+    /// The Xero it was made with; `None` only for a connection from before this was recorded.
+    pub xero: Option<PinnedXero>,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub settings: SyncSettings,
@@ -77,6 +79,18 @@ pub struct Connection {
     pub updated_at: OffsetDateTime,
 }
 
+/// Where a connection's tokens and API calls go: the issuer it logged in with, that issuer's
+/// token and revocation endpoints, the API base and the app's client id, as they were at login.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PinnedXero {
+    pub issuer: String,
+    /// `None` for a connection pinned from the settings (discovery of `issuer` tells them).
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub api_base: String,
+    pub client_id: String,
+}
+
 /// What the connect flow knows when it saves a connection.
 #[derive(Debug, Clone, Default)]
 pub struct NewConnection {
@@ -86,13 +100,15 @@ pub struct NewConnection {
     pub authorised_by_name: Option<String>,
     pub authorised_by_email: Option<String>,
     pub xero_user_id: Option<String>,
+    pub xero: Option<PinnedXero>,
     pub settings: SyncSettings,
 }
 
 const COLUMNS: &str = "id, provider, xero_connection_id, tenant_id, tenant_name, authorised_by_name, \
      authorised_by_email, status, status_reason, settings, watermark, next_changes_due_at, \
      next_full_due_at, next_token_refresh_at, full_requested_at, token_refreshed_at, \
-     quota_min_remaining, quota_day_remaining, quota_observed_at, created_at, updated_at, xero_user_id";
+     quota_min_remaining, quota_day_remaining, quota_observed_at, created_at, updated_at, xero_user_id, \
+     issuer, token_endpoint, revocation_endpoint, api_base, client_id";
 
 fn ts(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<OffsetDateTime>> {
     Ok(row
@@ -129,6 +145,20 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Connection> {
         created_at: ts(row, 19)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         updated_at: ts(row, 20)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         xero_user_id: row.get(21)?,
+        xero: match (
+            row.get::<_, Option<String>>(22)?,
+            row.get::<_, Option<String>>(25)?,
+            row.get::<_, Option<String>>(26)?,
+        ) {
+            (Some(issuer), Some(api_base), Some(client_id)) => Some(PinnedXero {
+                issuer,
+                token_endpoint: row.get(23)?,
+                revocation_endpoint: row.get(24)?,
+                api_base,
+                client_id,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -156,6 +186,9 @@ impl Store {
             ],
         )?;
         let id = self.db.last_insert_rowid();
+        if let Some(xero) = &new.xero {
+            self.pin_xero(id, xero)?;
+        }
         // SQLite may reuse a deleted connection's id: its old state must not carry over.
         self.state()?.forget(id)?;
         self.connection(id)
@@ -215,9 +248,28 @@ impl Store {
         self.state()?.set_settings(id, settings, self.now())
     }
 
+    /// Records the Xero a connection's tokens belong to.
+    pub fn pin_xero(&mut self, id: i64, xero: &PinnedXero) -> Result<()> {
+        self.update(
+            id,
+            "issuer = ?2, token_endpoint = ?3, revocation_endpoint = ?4, api_base = ?5, client_id = ?6",
+            params![
+                id,
+                xero.issuer,
+                xero.token_endpoint,
+                xero.revocation_endpoint,
+                xero.api_base,
+                xero.client_id
+            ],
+        )
+    }
+
     /// A reconnect of a practice already in the directory: Xero's new connection id, who
-    /// authorised it this time, and `connected` again.
+    /// authorised it this time (and through which Xero), and `connected` again.
     pub fn reauthorise(&mut self, id: i64, login: &NewConnection) -> Result<()> {
+        if let Some(xero) = &login.xero {
+            self.pin_xero(id, xero)?;
+        }
         self.update(
             id,
             "xero_connection_id = ?2, authorised_by_name = ?3, authorised_by_email = ?4, \

@@ -24,7 +24,7 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::error::{Result, SyncError};
 use state::StateDb;
 
-pub use connections::{Connection, ConnectionStatus, NewConnection, Quota};
+pub use connections::{Connection, ConnectionStatus, NewConnection, PinnedXero, Quota};
 pub(crate) use directory::{Applied, Applier, ContactSweepOutcome};
 pub use directory::{ClientQuery, DirectoryClient, DirectoryCounts};
 pub use migrations::LATEST_SCHEMA_VERSION;
