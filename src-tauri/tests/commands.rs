@@ -809,3 +809,31 @@ fn the_scheduler_prefers_the_daily_full_sync_and_leaves_paused_connections_alone
     assert_eq!(h.finished_runs(), 2, "paused: nothing ran");
     assert!(!h.core.is_running(id));
 }
+
+#[test]
+fn the_history_lists_values_xpm_sent_that_could_not_be_read() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    h.wait_for("the initial sync", || h.finished_runs() == 1);
+    // Every other client now carries odd values; their first note's date cannot be read.
+    h.practice().update_switches(|s| s.odd_values = 2).unwrap();
+    h.ok("sync_start", json!({"connectionId": id, "kind": "full"}));
+    h.wait_for("the full sync", || h.finished_runs() == 2);
+    h.practice().update_switches(|s| s.odd_values = 0).unwrap();
+
+    let history = h.ok("history_list", json!({"connectionId": id, "limit": 2}));
+    let run = &history[0];
+    assert_eq!(
+        (run["kind"].as_str(), run["outcome"].as_str()),
+        (Some("full"), Some("ok"))
+    );
+    let count = run["dataWarnings"].as_u64().unwrap();
+    assert!(count > 0, "{run}");
+    let warnings = run["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len() as u64, count.min(200));
+    assert_eq!(warnings[0]["field"], "Notes/Note/Date");
+    assert!(warnings[0]["clientUuid"].is_string() && warnings[0]["rawValue"].is_string());
+    // The initial sync had none, and lists none.
+    assert_eq!(history[1]["dataWarnings"], 0);
+    assert_eq!(history[1]["warnings"], json!([]));
+}

@@ -382,6 +382,11 @@ async fn the_cli_journey_and_no_token_anywhere() {
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["full", "changes", "full"]);
+    // Each run lists the values XPM sent that could not be read: none from this practice.
+    for run in runs.as_array().unwrap() {
+        assert_eq!(run["counts"]["data_warnings"], 0, "{run}");
+        assert_eq!(run["data_warnings"], serde_json::json!([]), "{run}");
+    }
     let text = hownow(data, &["history"]).await;
     keep(&text, &mut outputs);
     assert!(text.stdout.contains("initial"), "{}", text.stdout);
