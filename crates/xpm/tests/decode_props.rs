@@ -449,6 +449,30 @@ proptest! {
     }
 
     #[test]
+    fn any_text_in_a_typed_field_is_read_or_warned_never_fatal(
+        c in client(),
+        field in prop::sample::select(vec!["DateOfBirth", "IsProspect", "IsArchived", "GSTRegistered", "DateOfDeath"]),
+        raw in "[ -~]{0,90}",
+    ) {
+        // Any printable value (escaped as XPM would) in a date or Yes/No field: the client is
+        // still read, every other field intact, and an unreadable value is one warning naming it.
+        let escaped = raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let odd = format!("<{field}>{escaped}</{field}>");
+        let body = client_xml(&c).replacen("</Client>", &format!("{odd}\n</Client>"), 1);
+        let decoded = decode_all(envelope(&body).as_bytes())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{body}")))?;
+        let got = &decoded.clients.as_ref().unwrap()[0];
+        prop_assert_eq!(got.uuid.clone(), normalise(&c).uuid);
+        prop_assert_eq!(got.name.clone(), normalise(&c).name);
+        prop_assert!(decoded.warnings.len() <= 1, "{:?}", decoded.warnings);
+        for w in &decoded.warnings {
+            prop_assert_eq!(&w.field, field);
+            prop_assert_eq!(&w.client_uuid, &got.uuid);
+            prop_assert!(w.raw_value.chars().count() <= 81);
+        }
+    }
+
+    #[test]
     fn every_truncation_is_refused(c in client(), cuts in prop::collection::vec(any::<Index>(), 16)) {
         let xml = envelope(&client_xml(&c));
         let end_of_root = xml.rfind("</Response>").unwrap() + "</Response>".len();
