@@ -80,6 +80,9 @@ pub struct IdentityEndpoints {
 /// only read for display, see [`IdTokenClaims::from_jwt`]).
 #[derive(Debug, Deserialize)]
 struct DiscoveryDocument {
+    /// Must be the issuer asked for: a document naming another issuer is refused (OpenID
+    /// Connect Discovery, section 4.3).
+    issuer: Option<String>,
     authorization_endpoint: Option<Url>,
     token_endpoint: Option<Url>,
     revocation_endpoint: Option<Url>,
@@ -487,10 +490,21 @@ async fn fetch_discovery(
     let response = http::check_status(response, config.http.idle_timeout).await?;
     let body =
         http::read_small_body(response, config.http.idle_timeout, "the OpenID discovery request").await?;
-    serde_json::from_slice(&body).map_err(|e| XpmError::OAuth {
+    let document: DiscoveryDocument = serde_json::from_slice(&body).map_err(|e| XpmError::OAuth {
         error: "invalid_discovery_document".to_string(),
         description: Some(format!("not an OpenID discovery document: {e}")),
-    })
+    })?;
+    let wanted = config.issuer.as_str().trim_end_matches('/');
+    match document.issuer.as_deref().map(|i| i.trim_end_matches('/')) {
+        Some(issuer) if issuer == wanted => Ok(document),
+        found => Err(XpmError::OAuth {
+            error: "invalid_discovery_document".to_string(),
+            description: Some(format!(
+                "the discovery document names the issuer {}, not the configured {wanted}",
+                found.map_or("(none)".to_string(), |f| format!("`{f}`"))
+            )),
+        }),
+    }
 }
 
 fn token_set(response: XeroTokenResponse, previous_refresh: Option<&Secret>) -> TokenSet {

@@ -437,3 +437,20 @@ async fn oversized_answers_are_refused_not_read() {
     assert!(matches!(err, XpmError::TooLarge { .. }), "{err:?}");
     assert!(err.to_string().contains("token request"), "{err}");
 }
+
+#[tokio::test]
+async fn a_discovery_document_naming_another_issuer_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": "https://identity.evil.example",
+            "authorization_endpoint": format!("{}/authorize", server.uri()),
+            "token_endpoint": format!("{}/token", server.uri()),
+            "revocation_endpoint": format!("{}/revoke", server.uri()),
+        })))
+        .mount(&server)
+        .await;
+    let err = Identity::discover(config(&server)).await.unwrap_err();
+    assert!(err.to_string().contains("identity.evil.example"), "{err}");
+}

@@ -844,7 +844,48 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// A Xero URL from the settings: https, or http on this machine only (the sandbox), since tokens
+/// travel to it.
 fn parse_url(what: &str, text: &str) -> Result<Url> {
-    Url::parse(text.trim())
-        .map_err(|e| EngineError::Config(format!("the Xero {what} `{text}` is not a URL ({e})")))
+    let url = Url::parse(text.trim())
+        .map_err(|e| EngineError::Config(format!("the Xero {what} `{text}` is not a URL ({e})")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        scheme => Err(EngineError::Config(format!(
+            "the Xero {what} `{text}` must use https (plain {scheme} is allowed only on this machine's loopback address)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xero_urls_are_https_unless_on_this_machine() {
+        for ok in [
+            "https://identity.xero.com",
+            "http://127.0.0.1:4100",
+            "http://localhost:4100/xero",
+            "http://[::1]:4100",
+        ] {
+            assert!(parse_url("issuer", ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://identity.xero.com",
+            "http://192.168.1.5:4100",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            let err = parse_url("issuer", refused).unwrap_err().to_string();
+            assert!(err.contains(refused), "{err}");
+        }
+    }
 }
