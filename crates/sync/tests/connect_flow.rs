@@ -428,3 +428,29 @@ async fn each_connection_keeps_to_the_xero_that_issued_its_tokens() {
     first_xero.shutdown().await;
     second_xero.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_login_does_not_save_this_commands_overrides() {
+    let sandbox = sandbox(true, 5).await;
+    let dir = tempfile::tempdir().unwrap();
+    // `engine` points this engine at the sandbox, as --issuer/--api-base would.
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    engine.wait_for_login().await.unwrap();
+    let connection = engine.finish_login(None).await.unwrap();
+    let saved = hownow_sync::engine::EngineSettings::load(dir.path()).unwrap();
+    assert_ne!(saved.xero.issuer, sandbox.issuer(), "not saved without asking");
+    assert_eq!(
+        connection.xero.unwrap().issuer,
+        sandbox.issuer(),
+        "the connection keeps its own Xero anyway"
+    );
+    // Saving on purpose (`hownow connect --save`, the window's Settings) does keep them.
+    engine.save_settings().unwrap();
+    let saved = hownow_sync::engine::EngineSettings::load(dir.path()).unwrap();
+    assert_eq!(saved.xero.issuer, sandbox.issuer());
+    sandbox.shutdown().await;
+}

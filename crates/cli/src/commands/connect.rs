@@ -46,6 +46,11 @@ pub struct Args {
     /// Print the initial sync's result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Keep --issuer, --api-base, --client-id, --redirect and --port (and their environment
+    /// variables) in the data dir's settings for later logins. Without it they apply to this
+    /// login only; the connection keeps the Xero it was made with either way.
+    #[arg(long)]
+    pub save: bool,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -112,6 +117,10 @@ async fn connect(engine: &Arc<Engine>, args: &Args, deep_link: bool) -> anyhow::
         connection.tenant_name,
         engine.credential_storage_description()
     ));
+    if args.save {
+        engine.save_settings()?;
+        say("Saved these Xero settings for later logins (--save).".to_string());
+    }
     say("Initial full sync…".to_string());
     let progress = ProgressView::new(args.json);
     let report = engine

@@ -314,7 +314,22 @@ impl Engine {
         self.settings.write().unwrap_or_else(|p| p.into_inner()).xero = xero;
     }
 
-    /// Saves the current settings (and the credential storage choice, unless memory).
+    /// Records in the settings file where credentials are kept (a connection made with
+    /// `--insecure-storage` must be found by the next command), leaving the rest as saved.
+    fn remember_storage_choice(&self) -> Result<()> {
+        if self.storage == CredentialStorage::Memory {
+            return Ok(());
+        }
+        let mut saved = EngineSettings::load(&self.data_dir)?;
+        if saved.credential_storage != self.storage || !EngineSettings::path(&self.data_dir).exists() {
+            saved.credential_storage = self.storage;
+            saved.save(&self.data_dir)?;
+        }
+        Ok(())
+    }
+
+    /// Saves the current settings, overrides included (and the credential storage choice,
+    /// unless memory): what later commands and new logins use.
     pub fn save_settings(&self) -> Result<()> {
         let mut settings = self.settings();
         if self.storage != CredentialStorage::Memory {
@@ -529,7 +544,9 @@ impl Engine {
             }
             return Err(e.into());
         }
-        self.save_settings()?;
+        // The connection keeps its own Xero; the settings file keeps what was saved on purpose
+        // (`save_settings`), not this command's overrides. Only the storage choice sticks.
+        self.remember_storage_choice()?;
         tracing::info!(connection = connection.id, tenant = %connection.tenant_name, "connected");
         Ok(self.reader()?.connection(connection.id)?)
     }
