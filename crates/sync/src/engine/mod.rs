@@ -368,11 +368,15 @@ impl Engine {
         let Some(pinned) = connection.xero.clone() else {
             return self.runtime().await;
         };
+        let current = self.settings().xero;
         let mut cached = self.pinned.lock().await;
-        if let Some(rt) = cached.get(&pinned) {
+        // The data dir's timeouts apply to every connection: a change rebuilds the runtime.
+        if let Some(rt) = cached
+            .get(&pinned)
+            .filter(|rt| rt.settings.timeouts == current.timeouts)
+        {
             return Ok(rt.clone());
         }
-        let current = self.settings().xero;
         let mut config = IdentityConfig::new(pinned.client_id.clone());
         config.issuer = parse_url("issuer", &pinned.issuer)?;
         let identity = match (&pinned.token_endpoint, &pinned.revocation_endpoint) {
