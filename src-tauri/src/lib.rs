@@ -273,9 +273,13 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     if let Ok(Some(urls)) = app.deep_link().get_current() {
         deliver_deep_links(&handle, urls.into_iter().map(String::from));
     }
-    let links = handle.clone();
-    app.deep_link()
-        .on_open_url(move |event| deliver_deep_links(&links, event.urls().into_iter().map(String::from)));
+    // macOS hands links to the running app as an Apple event, which only the plugin receives.
+    #[cfg(target_os = "macos")]
+    {
+        let links = handle.clone();
+        app.deep_link()
+            .on_open_url(move |event| deliver_deep_links(&links, event.urls().into_iter().map(String::from)));
+    }
 
     tauri::async_runtime::spawn(scheduler::run(core));
     let ticker = ui.clone();
@@ -302,9 +306,10 @@ pub fn run() {
 
     tauri::Builder::default()
         // First: a second launch (the OS delivering a deep link, or the user opening the app
-        // again) hands its arguments to this process over D-Bus and exits; with the `deep-link`
-        // feature its URLs reach `on_open_url`.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        // again) hands its arguments to this process over D-Bus and exits. Its link goes to the
+        // engine from here, in Rust: the login's code and state never reach the page.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            deliver_deep_links(app, argv.into_iter().filter(|arg| arg.contains("://")));
             show_main_window(app)
         }))
         .plugin(tauri_plugin_deep_link::init())

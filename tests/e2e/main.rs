@@ -83,6 +83,16 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     w.find("main h1").await;
     eprintln!("e2e: window with its first page after {:?}", launched.elapsed());
     w.shot("home").await;
+    // The page listens for the deep-link event, as a script in it could: the login's URL (its
+    // code and state) must never reach it.
+    w.client
+        .execute(
+            "window.__deepLinkEvents = []; \
+             window.__TAURI__.event.listen('deep-link://new-url', (e) => window.__deepLinkEvents.push(e.payload));",
+            vec![],
+        )
+        .await
+        .unwrap();
 
     // Welcome back menu → Administration → Connections.
     w.click("welcome-menu").await;
@@ -224,6 +234,16 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
         .await
         .unwrap();
     assert_eq!(cards.len(), 1, "still one connection");
+    let seen = w
+        .client
+        .execute("return window.__deepLinkEvents;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        serde_json::json!([]),
+        "the page received no deep-link URL (four were delivered)"
+    );
 
     w.client.close().await.unwrap();
     drop(driver);
