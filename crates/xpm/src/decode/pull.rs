@@ -13,6 +13,14 @@ use quick_xml::Reader;
 
 use crate::{DecodeError, XpmError};
 
+/// The longest run of bytes between two `<`/`>` (a text node, a CDATA section, a comment) a
+/// document may hold: XPM's longest values (notes) are kilobytes. Without a cap a body with no
+/// markup would be gathered into memory whole.
+pub const MAX_TEXT_RUN: usize = 1024 * 1024;
+/// The deepest element nesting a document may have: XPM's are about eight deep. Without a cap,
+/// a body of opening tags would grow the reader's stack of open names.
+pub const MAX_DEPTH: usize = 64;
+
 /// What [`Pull::next_tag`] found. The element's local name is in [`Pull::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
@@ -27,7 +35,9 @@ pub(crate) enum Tok {
 }
 
 pub(crate) struct Pull<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Capped<R>>,
+    /// Elements open around the current position.
+    depth: usize,
     /// Holds the bytes of one event at a time; reused so decoding allocates per value, not per event.
     buf: Vec<u8>,
     /// Local name of the element of the last `Open`/`Empty` token.
@@ -47,7 +57,7 @@ pub(crate) fn is_xml_space(c: char) -> bool {
 
 impl<R: BufRead> Pull<R> {
     pub(crate) fn new(input: R) -> Self {
-        let mut reader = Reader::from_reader(input);
+        let mut reader = Reader::from_reader(Capped { inner: input, run: 0 });
         let config = reader.config_mut();
         // A mismatched end tag means the document is not what XPM sent; refuse it.
         config.check_end_names = true;
@@ -55,6 +65,7 @@ impl<R: BufRead> Pull<R> {
         config.trim_text(false);
         Pull {
             reader,
+            depth: 0,
             buf: Vec::with_capacity(4096),
             name: Vec::with_capacity(64),
             raw: Vec::with_capacity(256),
@@ -119,6 +130,7 @@ impl<R: BufRead> Pull<R> {
                 Ok(Event::Start(e)) => {
                     self.name.clear();
                     self.name.extend_from_slice(e.local_name().as_ref());
+                    self.enter()?;
                     return Ok(Tok::Open);
                 }
                 Ok(Event::Empty(e)) => {
@@ -126,7 +138,10 @@ impl<R: BufRead> Pull<R> {
                     self.name.extend_from_slice(e.local_name().as_ref());
                     return Ok(Tok::Empty);
                 }
-                Ok(Event::End(_)) => return Ok(Tok::Close),
+                Ok(Event::End(_)) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(Tok::Close);
+                }
                 Ok(Event::Eof) => return Ok(Tok::Eof),
                 Ok(Event::Text(t)) => {
                     if outside_root && !t.iter().all(u8::is_ascii_whitespace) {
@@ -188,8 +203,12 @@ impl<R: BufRead> Pull<R> {
                         }
                     }
                 }
-                Ok(Event::Start(_)) => nested += 1,
+                Ok(Event::Start(_)) => {
+                    nested += 1;
+                    self.enter()?;
+                }
                 Ok(Event::End(_)) => {
+                    self.depth = self.depth.saturating_sub(1);
                     if nested == 0 {
                         break;
                     }
@@ -237,13 +256,17 @@ impl<R: BufRead> Pull<R> {
                 Ok(Event::Start(e)) => {
                     self.name.clear();
                     self.name.extend_from_slice(e.local_name().as_ref());
+                    self.enter()?;
                     let child = self.name_lossy();
                     let value = self.leaf_text()?.trim_matches(is_xml_space);
                     if !value.is_empty() {
                         fields.push(format!("{child}: {value}"));
                     }
                 }
-                Ok(Event::End(_)) => break,
+                Ok(Event::End(_)) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    break;
+                }
                 Ok(Event::DocType(_)) => return Err(self.doctype_refused()),
                 Ok(Event::Eof) => return Err(self.truncated(&element)),
                 Ok(_) => {}
@@ -263,8 +286,12 @@ impl<R: BufRead> Pull<R> {
         loop {
             self.buf.clear();
             match self.reader.read_event_into(&mut self.buf) {
-                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::Start(_)) => {
+                    depth += 1;
+                    self.enter()?;
+                }
                 Ok(Event::End(_)) => {
+                    self.depth = self.depth.saturating_sub(1);
                     if depth == 0 {
                         return Ok(());
                     }
@@ -303,6 +330,18 @@ impl<R: BufRead> Pull<R> {
         }
     }
 
+    /// One element deeper; refused past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), XpmError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(
+                self.token_start.max(self.reader.buffer_position().saturating_sub(1)),
+                format!("elements nest more than {MAX_DEPTH} deep: refused (XPM's documents are a few levels deep)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn doctype_refused(&self) -> XpmError {
         self.error(
             self.token_start,
@@ -314,6 +353,13 @@ impl<R: BufRead> Pull<R> {
         use quick_xml::Error as E;
         match e {
             // The body stopped arriving: a transport failure, not a malformed document.
+            E::Io(io) if io.get_ref().is_some_and(|e| e.is::<TextTooLong>()) => self.error(
+                self.reader.buffer_position(),
+                format!(
+                    "more than {} KB of text without markup: refused (no XPM value is that long)",
+                    MAX_TEXT_RUN / 1024
+                ),
+            ),
             E::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => XpmError::Timeout(io.to_string()),
             E::Io(io) => XpmError::Transport(io.to_string()),
             E::Escape(ref esc) => self.error(
@@ -327,6 +373,82 @@ impl<R: BufRead> Pull<R> {
             ),
             other => self.error(self.reader.error_position(), format!("malformed XML: {other}")),
         }
+    }
+}
+
+/// The input, with a count of the bytes read since the last `<` or `>`: past [`MAX_TEXT_RUN`] it
+/// fails instead of handing quick-xml more of the same text node.
+struct Capped<R> {
+    inner: R,
+    run: usize,
+}
+
+#[derive(Debug)]
+struct TextTooLong;
+
+impl std::fmt::Display for TextTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "more than {MAX_TEXT_RUN} bytes without markup")
+    }
+}
+
+impl std::error::Error for TextTooLong {}
+
+impl<R> Capped<R> {
+    /// Only the bytes after the last `<`/`>` extend the run; searched from the end, so markup-dense
+    /// XML costs a few comparisons per piece.
+    fn count(&mut self, bytes: &[u8]) {
+        self.run = match bytes.iter().rposition(|&b| b == b'<' || b == b'>') {
+            Some(at) => bytes.len() - at - 1,
+            None => self.run + bytes.len(),
+        };
+    }
+
+    fn check(&self) -> std::io::Result<()> {
+        if self.run > MAX_TEXT_RUN {
+            Err(std::io::Error::new(std::io::ErrorKind::InvalidData, TextTooLong))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.check()?;
+        let n = self.inner.read(buf)?;
+        self.count(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Capped<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.check()?;
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if amount > 0 {
+            // The bytes being consumed are at the front of what `fill_buf` last returned; asking
+            // again reads nothing new.
+            let consumed = match self.inner.fill_buf() {
+                Ok(buf) => {
+                    let n = amount.min(buf.len());
+                    buf[..n]
+                        .iter()
+                        .rposition(|&b| b == b'<' || b == b'>')
+                        .map(|at| n - at - 1)
+                        .ok_or(n)
+                }
+                Err(_) => Err(amount),
+            };
+            self.run = match consumed {
+                Ok(after_markup) => after_markup,
+                Err(n) => self.run + n,
+            };
+        }
+        self.inner.consume(amount);
     }
 }
 

@@ -471,8 +471,9 @@ fn byte_order_mark_and_namespace_prefixes_are_accepted() {
 }
 
 #[test]
-fn deep_nesting_does_not_recurse() {
+fn deep_nesting_does_not_recurse_and_is_refused_past_the_cap() {
     // Unknown and repeated elements are skipped iteratively; only the schema's few levels recurse.
+    // Nesting past `MAX_DEPTH` is refused (at once, not after 200,000 levels) with its offset.
     let depth = 200_000;
     for (open, close) in [
         ("<Links>", "</Links>"),
@@ -487,8 +488,9 @@ fn deep_nesting_does_not_recurse() {
             open.repeat(depth),
             close.repeat(depth)
         );
-        let d = decode(&xml);
-        assert_eq!(d.clients.unwrap().len(), 1);
+        let e = decode_error(&xml);
+        assert!(e.message.contains("nest more than"), "{}", e.message);
+        assert!(e.position < 2_000, "refused early: {}", e.position);
     }
 }
 
@@ -682,4 +684,40 @@ fn a_failing_reader_is_a_transport_error() {
         Err(XpmError::Transport(m)) => assert!(m.contains("reset by peer"), "{m}"),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_text_node_past_the_cap_is_refused_with_its_offset() {
+    use super::pull::MAX_TEXT_RUN;
+    let prefix = "<Response><Status>OK</Status><Clients><Client><Name>";
+    // Past the cap by more than one piece of input (the cap is checked between pieces).
+    let long = "a".repeat(MAX_TEXT_RUN + 5_000);
+    let xml = format!("{prefix}{long}</Name></Client></Clients></Response>");
+    // Streamed in pieces, as the HTTP body is: the cap stops the text from piling up.
+    let e = match decode_all(std::io::BufReader::with_capacity(1000, xml.as_bytes())) {
+        Err(XpmError::Decode(e)) => e,
+        other => panic!("expected a decode error, got {:?}", other.map(|_| ())),
+    };
+    assert!(e.message.contains("without markup"), "{e}");
+    assert!(e.position > prefix.len() as u64, "{e}");
+    // Just under the cap, through a small buffer (the reader's pieces), it is a value.
+    let ok = "b".repeat(MAX_TEXT_RUN - 10);
+    let xml = format!("{prefix}{ok}</Name></Client></Clients></Response>");
+    let decoded = decode_all(std::io::BufReader::with_capacity(1000, xml.as_bytes())).unwrap();
+    assert_eq!(decoded.clients.unwrap()[0].name.as_deref(), Some(ok.as_str()));
+}
+
+#[test]
+fn elements_nested_past_the_cap_are_refused_with_their_offset() {
+    use super::pull::MAX_DEPTH;
+    let prefix = "<Response><Status>OK</Status><Clients><Client><Unknown>";
+    let deep = format!("{}{}", "<x>".repeat(MAX_DEPTH + 5), "</x>".repeat(MAX_DEPTH + 5));
+    let xml = format!("{prefix}{deep}</Unknown></Client></Clients></Response>");
+    let e = decode_error(&xml);
+    assert!(e.message.contains("nest more than"), "{e}");
+    assert!(e.position > prefix.len() as u64, "{e}");
+    // Unknown elements a few levels deep are still skipped.
+    let shallow = format!("{}{}", "<x>".repeat(10), "</x>".repeat(10));
+    let xml = format!("{prefix}{shallow}</Unknown><Name>Kept</Name></Client></Clients></Response>");
+    assert_eq!(decode(&xml).clients.unwrap()[0].name.as_deref(), Some("Kept"));
 }
