@@ -57,7 +57,7 @@ pub(crate) fn is_xml_space(c: char) -> bool {
 
 impl<R: BufRead> Pull<R> {
     pub(crate) fn new(input: R) -> Self {
-        let mut reader = Reader::from_reader(Capped { inner: input, run: 0 });
+        let mut reader = Reader::from_reader(Capped::new(input));
         let config = reader.config_mut();
         // A mismatched end tag means the document is not what XPM sent; refuse it.
         config.check_end_names = true;
@@ -377,10 +377,24 @@ impl<R: BufRead> Pull<R> {
 }
 
 /// The input, with a count of the bytes read since the last `<` or `>`: past [`MAX_TEXT_RUN`] it
-/// fails instead of handing quick-xml more of the same text node.
+/// fails instead of handing quick-xml more of the same text node. Each byte is counted once, when
+/// `fill_buf` first shows it, searching back from the end for markup: a few comparisons per piece.
 struct Capped<R> {
     inner: R,
+    /// Bytes since the last `<`/`>` among those counted.
     run: usize,
+    /// How much of what `fill_buf` returns has been counted already (not yet consumed).
+    counted: usize,
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R) -> Self {
+        Capped {
+            inner,
+            run: 0,
+            counted: 0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -394,60 +408,45 @@ impl std::fmt::Display for TextTooLong {
 
 impl std::error::Error for TextTooLong {}
 
-impl<R> Capped<R> {
-    /// Only the bytes after the last `<`/`>` extend the run; searched from the end, so markup-dense
-    /// XML costs a few comparisons per piece.
-    fn count(&mut self, bytes: &[u8]) {
-        self.run = match bytes.iter().rposition(|&b| b == b'<' || b == b'>') {
-            Some(at) => bytes.len() - at - 1,
-            None => self.run + bytes.len(),
-        };
-    }
-
-    fn check(&self) -> std::io::Result<()> {
-        if self.run > MAX_TEXT_RUN {
-            Err(std::io::Error::new(std::io::ErrorKind::InvalidData, TextTooLong))
-        } else {
-            Ok(())
-        }
+fn count_run(run: usize, bytes: &[u8]) -> usize {
+    match bytes.iter().rposition(|&b| b == b'<' || b == b'>') {
+        Some(at) => bytes.len() - at - 1,
+        None => run + bytes.len(),
     }
 }
 
-impl<R: std::io::Read> std::io::Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.check()?;
-        let n = self.inner.read(buf)?;
-        self.count(&buf[..n]);
+fn too_long() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, TextTooLong)
+}
+
+impl<R: BufRead> std::io::Read for Capped<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
         Ok(n)
     }
 }
 
 impl<R: BufRead> BufRead for Capped<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.check()?;
-        self.inner.fill_buf()
+        let buf = self.inner.fill_buf()?;
+        if buf.len() > self.counted {
+            self.run = count_run(self.run, &buf[self.counted..]);
+            self.counted = buf.len();
+        }
+        if self.run > MAX_TEXT_RUN {
+            return Err(too_long());
+        }
+        Ok(buf)
     }
 
     fn consume(&mut self, amount: usize) {
-        if amount > 0 {
-            // The bytes being consumed are at the front of what `fill_buf` last returned; asking
-            // again reads nothing new.
-            let consumed = match self.inner.fill_buf() {
-                Ok(buf) => {
-                    let n = amount.min(buf.len());
-                    buf[..n]
-                        .iter()
-                        .rposition(|&b| b == b'<' || b == b'>')
-                        .map(|at| n - at - 1)
-                        .ok_or(n)
-                }
-                Err(_) => Err(amount),
-            };
-            self.run = match consumed {
-                Ok(after_markup) => after_markup,
-                Err(n) => self.run + n,
-            };
-        }
+        self.counted = self.counted.saturating_sub(amount);
         self.inner.consume(amount);
     }
 }
