@@ -299,12 +299,7 @@ async fn the_first_free_port_of_the_list_is_used() {
 
 /// Logs in as `user` and connects `practice` (by name).
 async fn connect_as(engine: &hownow_sync::Engine, user: &str, practice: &str) -> hownow_sync::Connection {
-    let started = engine.start_login(loopback()).await.unwrap();
-    let browser = browser();
-    let location = authorize(&browser, &started.authorize_url, Some(user)).await;
-    assert_eq!(land(&browser, &location).await.0, 200);
-    engine.wait_for_login().await.unwrap();
-    engine.finish_login(Some(practice)).await.unwrap()
+    log_in(engine, Some(user), Some(practice)).await
 }
 
 #[tokio::test]

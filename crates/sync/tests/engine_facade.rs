@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use connect_support::*;
 use hownow_sandbox::Sandbox;
-use hownow_sync::connect::RedirectMode;
 use hownow_sync::engine::{Engine, EngineError};
 use hownow_sync::schedule::Paused;
 use hownow_sync::{Connection, ConnectionStatus, NoProgress, RunKind, RunTrigger, SyncError, SyncRequest};
@@ -15,15 +14,7 @@ use hownow_sync::{Connection, ConnectionStatus, NoProgress, RunKind, RunTrigger,
 const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 async fn connect(engine: &Engine) -> Connection {
-    let started = engine
-        .start_login(Some(RedirectMode::Loopback { ports: vec![0] }))
-        .await
-        .unwrap();
-    let browser = browser();
-    let location = authorize(&browser, &started.authorize_url, None).await;
-    assert_eq!(land(&browser, &location).await.0, 200);
-    engine.wait_for_login().await.unwrap();
-    engine.finish_login(None).await.unwrap()
+    log_in(engine, None, None).await
 }
 
 async fn connected(clients: usize) -> (Sandbox, tempfile::TempDir, Engine, Connection) {

@@ -13,7 +13,6 @@ use connect_support::*;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
-use hownow_sync::connect::RedirectMode;
 use hownow_sync::engine::{Engine, XeroTimeouts};
 use hownow_sync::{
     ConnectionStatus, NoProgress, Phase, Progress, RunKind, RunOutcome, RunTrigger, SyncRequest, SyncSettings,
@@ -43,16 +42,7 @@ async fn strict_sandbox(clients: usize) -> Sandbox {
 /// Logs in through the loopback redirect and connects the demo practice; the initial full sync
 /// has run.
 async fn connected(engine: &Engine) -> i64 {
-    let started = engine
-        .start_login(Some(RedirectMode::Loopback { ports: vec![0] }))
-        .await
-        .unwrap();
-    let browser = browser();
-    let location = authorize(&browser, &started.authorize_url, None).await;
-    let (status, _) = land(&browser, &location).await;
-    assert_eq!(status, 200);
-    engine.wait_for_login().await.unwrap();
-    let connection = engine.finish_login(None).await.unwrap();
+    let connection = log_in(engine, None, None).await;
     engine
         .sync(
             connection.id,

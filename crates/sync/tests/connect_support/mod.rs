@@ -44,6 +44,20 @@ pub fn engine(dir: &std::path::Path, sandbox: &Sandbox, login_timeout: Duration)
     engine
 }
 
+/// Logs in through the loopback redirect (as `user`, or the auto-consent user when `None`) and
+/// connects `practice` (by name; `None` when the login reaches one): the saved connection.
+pub async fn log_in(engine: &Engine, user: Option<&str>, practice: Option<&str>) -> hownow_sync::Connection {
+    let started = engine
+        .start_login(Some(hownow_sync::RedirectMode::Loopback { ports: vec![0] }))
+        .await
+        .unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, user).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    engine.wait_for_login().await.unwrap();
+    engine.finish_login(practice).await.unwrap()
+}
+
 /// A browser that does not follow redirects by itself, so each hop can be checked.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
