@@ -63,6 +63,11 @@ pub fn day_remaining(quota: &Quota, now: OffsetDateTime) -> Option<u64> {
         .flatten()
 }
 
+/// When the day-calls figure in `quota` stops being trusted (the day window has rolled by then).
+pub fn day_figure_expires(quota: &Quota) -> Option<OffsetDateTime> {
+    quota.observed_at.map(|at| at + QUOTA_VALID_FOR)
+}
+
 /// Refuses a run the day budget cannot pay for. Scheduled runs may use the reserve; manual ones
 /// may not.
 pub fn check(

@@ -7,7 +7,8 @@
 //!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`).
 //! * [`record`]: the HowNow contact record, a derived view of a client (SPEC 4.1).
 //! * [`sync`]: full, changes-since-last-sync and contact-sweep runs over a [`PracticeSource`].
-//! * [`schedule`]: the pure schedule policy; [`budget`]: Xero's call budget.
+//! * [`schedule`]: the pure schedule policy; [`scheduler`]: the one loop that carries it out
+//!   (hosted by the desktop app and `hownow service run`); [`budget`]: Xero's call budget.
 //! * [`SyncLock`]: one sync per connection across processes.
 //! * [`secrets`] and [`tokens`]: credential stores and single-flight token refresh.
 //!
@@ -38,6 +39,7 @@ pub mod lock;
 pub mod private;
 pub mod record;
 pub mod schedule;
+pub mod scheduler;
 pub mod secrets;
 pub mod settings;
 pub mod source;
@@ -55,7 +57,7 @@ pub use engine::{
 pub use error::{Result, SyncError};
 pub use lock::{LockHolder, SyncLock};
 pub use record::{CodeReport, CsvValues, HowNowRecord};
-pub use schedule::{plan, Due, Plan, ScheduleInput};
+pub use schedule::{plan, Due, Hold, HoldReason, Plan, ScheduleInput};
 pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore, StoredCredentials};
 pub use settings::{CodeFallback, SyncSettings};
 pub use source::{ClientListing, MemorySource, PracticeSource};

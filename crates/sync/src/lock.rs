@@ -34,7 +34,9 @@ fn lock_path(lock_dir: &Path, connection_id: i64) -> PathBuf {
     lock_dir.join(format!("connection-{connection_id}.lock"))
 }
 
-fn open(path: &Path) -> Result<File> {
+/// Opens (creating, 0600, in a 0700 folder) a lock file without truncating it: it names the
+/// current holder until the next holder replaces the text.
+pub(crate) fn open(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
         crate::private::private_dir(dir).map_err(|e| SyncError::io(dir, e))?;
     }

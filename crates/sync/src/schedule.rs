@@ -7,13 +7,19 @@
 //! * a connection that never synced gets its initial full sync at once;
 //! * changes since last sync every `changes_interval` after the last successful sync (full or
 //!   changes: both move the watermark);
-//! * a daily full sync at `daily_full_hour` (firm's local time), the first such hour after the
-//!   last successful full sync; a full sync requested by the contact sweep is due at once;
+//! * a daily full sync at `daily_full_hour` in the firm's time zone (an IANA zone such as
+//!   `Australia/Sydney` when the window reported one, so the hour stays put across DST; else the
+//!   fixed `utc_offset_minutes`): the first such hour at least [`MIN_FULL_GAP`] after the last
+//!   successful full sync, so that a zone change (a DST shift reported as a new offset, a laptop
+//!   carried to another zone) cannot bring two fulls an hour apart; a full sync requested by the
+//!   contact sweep is due at once;
 //! * catch-up: whatever fell due while the app was closed is due now, once (the next times are
 //!   computed from the last success, not counted per missed slot);
 //! * a due full sync supersedes a due changes sync;
 //! * back-off: after `n` consecutive failures nothing runs before `last failure + base × 2^(n−1)`
 //!   (capped); after a `day` 429 nothing runs before Xero's reset;
+//! * budget hold: when Xero's last reported day calls cannot pay for the cheapest scheduled run,
+//!   nothing runs before that figure expires (a day after Xero reported it);
 //! * a full sync stopped by the mass-removal guard is not retried automatically: it waits for
 //!   the admin's confirmation (changes syncs go on);
 //! * the token is refreshed at least every `token_refresh_interval` while idle;
@@ -22,9 +28,15 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 
+use crate::budget;
 use crate::error::Result;
 use crate::settings::SyncSettings;
 use crate::store::{ConnectionStatus, RunKind, RunOutcome, RunTrigger, Store};
+
+/// A daily full sync is never due sooner than this after the previous full one. Longer than any
+/// DST shift (at most two hours anywhere), short enough that an evening catch-up is still
+/// followed by the night's full sync.
+pub const MIN_FULL_GAP: Duration = Duration::hours(3);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleInput {
@@ -46,6 +58,8 @@ pub struct ScheduleInput {
     /// The last full sync stopped at the mass-removal guard and awaits confirmation.
     pub full_awaits_confirmation: bool,
     pub token_refreshed_at: Option<OffsetDateTime>,
+    /// Xero's last reported day calls cannot pay for a scheduled run: hold until then.
+    pub budget_hold_until: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,6 +73,24 @@ pub struct Due {
 pub enum Paused {
     NeedsReauth,
     Disconnected,
+}
+
+/// Why nothing runs before [`Hold::until`] although a run is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// Failed runs: waiting out the back-off.
+    Backoff,
+    /// Xero answered 429 for the day: waiting for its reset.
+    DayLimit,
+    /// The day calls Xero reported left cannot pay for the run.
+    Budget,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub until: OffsetDateTime,
+    pub reason: HoldReason,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +108,86 @@ pub struct Plan {
     /// When to call [`plan`] again: the earliest of the above (`None` when paused).
     pub wake_at: Option<OffsetDateTime>,
     pub paused: Option<Paused>,
+    /// Runs are held back (back-off, Xero's day limit, the day budget) until then.
+    pub held: Option<Hold>,
+}
+
+impl Plan {
+    /// The next sync the schedule will start and when: the earlier of the next full and the
+    /// next changes sync (a full one at the same time wins, as it brings everything).
+    pub fn next_run(&self) -> Option<(OffsetDateTime, RunKind)> {
+        match (self.next_changes_at, self.next_full_at) {
+            (Some(changes), Some(full)) if full <= changes => Some((full, RunKind::Full)),
+            (Some(changes), _) => Some((changes, RunKind::Changes)),
+            (None, Some(full)) => Some((full, RunKind::Full)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Where the daily full sync's hour is read: a named zone follows its DST rules; a fixed offset
+/// is what older settings (and a window that could not name its zone) give.
+#[derive(Debug, Clone)]
+pub enum FirmZone {
+    Named(jiff::tz::TimeZone),
+    Fixed(UtcOffset),
+}
+
+impl FirmZone {
+    /// The zone `settings` name, if it is known to the bundled time-zone database; else their
+    /// fixed offset.
+    pub fn of(settings: &SyncSettings) -> FirmZone {
+        let named = settings
+            .time_zone
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .and_then(|n| jiff::tz::TimeZone::get(n).ok());
+        match named {
+            Some(tz) => FirmZone::Named(tz),
+            None => FirmZone::Fixed(
+                UtcOffset::from_whole_seconds(settings.utc_offset_minutes.clamp(-18 * 60, 18 * 60) * 60)
+                    .unwrap_or(UtcOffset::UTC),
+            ),
+        }
+    }
+
+    /// The first `hour:00` local time strictly after `after`. In a named zone, an hour skipped
+    /// by a spring-forward shift becomes the first instant after the gap, and an hour repeated
+    /// by a fall-back shift is its first occurrence (the "compatible" choice).
+    pub fn next_hour(&self, after: OffsetDateTime, hour: u8) -> OffsetDateTime {
+        match self {
+            FirmZone::Fixed(offset) => next_local_hour(after, hour, *offset),
+            FirmZone::Named(tz) => next_zoned_hour(after, hour, tz).unwrap_or_else(|| {
+                // Outside the representable range only: fall back to the current offset.
+                let offset = tz.to_offset(to_jiff(after).unwrap_or_default());
+                let offset = UtcOffset::from_whole_seconds(offset.seconds()).unwrap_or(UtcOffset::UTC);
+                next_local_hour(after, hour, offset)
+            }),
+        }
+    }
+}
+
+fn to_jiff(t: OffsetDateTime) -> Option<jiff::Timestamp> {
+    jiff::Timestamp::from_nanosecond(t.unix_timestamp_nanos()).ok()
+}
+
+fn next_zoned_hour(after: OffsetDateTime, hour: u8, tz: &jiff::tz::TimeZone) -> Option<OffsetDateTime> {
+    let at = to_jiff(after)?;
+    let mut date = at.to_zoned(tz.clone()).date();
+    // Today's hour or tomorrow's; a third day only if a zone skipped a whole day.
+    for _ in 0..3 {
+        let candidate = date
+            .at(hour.min(23) as i8, 0, 0, 0)
+            .to_zoned(tz.clone())
+            .ok()?
+            .timestamp();
+        if candidate > at {
+            return OffsetDateTime::from_unix_timestamp_nanos(candidate.as_nanosecond()).ok();
+        }
+        date = date.tomorrow().ok()?;
+    }
+    None
 }
 
 /// The first `hour:00` (at `offset`) strictly after `after`.
@@ -119,22 +231,34 @@ pub fn plan(input: &ScheduleInput) -> Plan {
             next_token_refresh_at: None,
             wake_at: None,
             paused,
+            held: None,
         };
     }
 
-    // Nothing runs before this (back-off, day limit).
-    let mut not_before: Option<OffsetDateTime> = input.retry_not_before;
-    if input.consecutive_failures > 0 {
-        if let Some(failed) = input.last_failure_at {
-            let t = failed + backoff(s, input.consecutive_failures);
-            not_before = Some(not_before.map_or(t, |nb| nb.max(t)));
+    // Nothing runs before this (back-off, day limit, day budget): the latest of them.
+    let mut held: Option<Hold> = None;
+    let mut hold_until = |until: Option<OffsetDateTime>, reason: HoldReason| {
+        if let Some(until) = until.filter(|u| *u > input.now) {
+            if held.is_none_or(|h| until > h.until) {
+                held = Some(Hold { until, reason });
+            }
         }
+    };
+    hold_until(input.retry_not_before, HoldReason::DayLimit);
+    if input.consecutive_failures > 0 {
+        hold_until(
+            input
+                .last_failure_at
+                .map(|failed| failed + backoff(s, input.consecutive_failures)),
+            HoldReason::Backoff,
+        );
     }
+    hold_until(input.budget_hold_until, HoldReason::Budget);
+    let not_before = held.map(|h| h.until);
     let hold = |t: OffsetDateTime| not_before.map_or(t, |nb| t.max(nb));
 
     let never_synced = input.last_full_ok.is_none() && input.last_changes_ok.is_none();
-    let offset = UtcOffset::from_whole_seconds(s.utc_offset_minutes.clamp(-18 * 60, 18 * 60) * 60)
-        .unwrap_or(UtcOffset::UTC);
+    let zone = FirmZone::of(s);
 
     // Full sync: initial, requested, or daily.
     let (full_at, full_trigger) = if never_synced {
@@ -143,10 +267,9 @@ pub fn plan(input: &ScheduleInput) -> Plan {
         (None, RunTrigger::Schedule)
     } else {
         let daily = s.daily_full_sync.then(|| {
-            next_local_hour(
-                input.last_full_ok.unwrap_or(input.created_at),
+            zone.next_hour(
+                input.last_full_ok.unwrap_or(input.created_at) + MIN_FULL_GAP,
                 s.daily_full_hour,
-                offset,
             )
         });
         match (input.full_requested_at, daily) {
@@ -195,6 +318,7 @@ pub fn plan(input: &ScheduleInput) -> Plan {
         next_token_refresh_at: Some(token_at),
         wake_at,
         paused: None,
+        held,
     }
 }
 
@@ -212,6 +336,18 @@ impl ScheduleInput {
         // `syncing` is written when a run starts; a run whose process died leaves it behind.
         // The lock is the truth: no holder means nothing runs.
         let running = crate::lock::SyncLock::holder(&store.lock_dir(), connection_id)?.is_some();
+        // The cheapest run the schedule could start: if Xero's last figure cannot pay for it,
+        // knocking would only record a failed run per back-off step.
+        let budget_hold_until = budget::day_remaining(&c.quota, now).and_then(|left| {
+            let counts = store.counts(connection_id).ok()?;
+            let cheapest = [RunKind::Full, RunKind::Changes]
+                .map(|k| budget::estimate(k, &counts, &c.settings).api_calls)
+                .into_iter()
+                .min()?;
+            (left < cheapest)
+                .then(|| budget::day_figure_expires(&c.quota))
+                .flatten()
+        });
         let status = match c.status {
             ConnectionStatus::Syncing if !running => ConnectionStatus::Connected,
             ConnectionStatus::Connected if running => ConnectionStatus::Syncing,
@@ -236,6 +372,7 @@ impl ScheduleInput {
             full_requested_at: c.full_requested_at,
             full_awaits_confirmation,
             token_refreshed_at: c.token_refreshed_at,
+            budget_hold_until,
         })
     }
 }
@@ -273,6 +410,7 @@ mod tests {
             full_requested_at: None,
             full_awaits_confirmation: false,
             token_refreshed_at: Some(T0),
+            budget_hold_until: None,
         }
     }
 
@@ -351,9 +489,36 @@ mod tests {
             },
             Case {
                 name: "daily full at 02:00",
-                setup: |_| {},
+                setup: |i| i.last_full_ok = Some(datetime!(2024-04-30 02:00 UTC)),
                 now: datetime!(2024-05-01 02:00 UTC),
                 due: due(RunKind::Full, RunTrigger::DailyFull),
+                refresh: false,
+            },
+            Case {
+                name: "a full 1 h 30 before the hour stands for that night's",
+                setup: |_| {},
+                now: datetime!(2024-05-01 02:00 UTC),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "day budget spent: held",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.budget_hold_until = Some(T0 + Duration::hours(7));
+                },
+                now: T0 + Duration::hours(6),
+                due: None,
+                refresh: false,
+            },
+            Case {
+                name: "day budget: runs when Xero's figure expires",
+                setup: |i| {
+                    i.settings.daily_full_sync = false;
+                    i.budget_hold_until = Some(T0 + Duration::hours(7));
+                },
+                now: T0 + Duration::hours(7),
+                due: due(RunKind::Changes, RunTrigger::Schedule),
                 refresh: false,
             },
             Case {
@@ -518,10 +683,25 @@ mod tests {
     #[test]
     fn next_times_and_wake() {
         let p = plan(&input(T0 + Duration::minutes(10)));
-        assert_eq!(p.next_full_at, Some(datetime!(2024-05-01 02:00 UTC)));
+        // The full at 00:30 stands for that night's: the next daily one is the night after.
+        assert_eq!(p.next_full_at, Some(datetime!(2024-05-02 02:00 UTC)));
         assert_eq!(p.next_changes_at, Some(T0 + Duration::hours(6)));
         assert_eq!(p.next_token_refresh_at, Some(T0 + Duration::hours(12)));
-        assert_eq!(p.wake_at, Some(datetime!(2024-05-01 02:00 UTC)));
+        assert_eq!(p.wake_at, Some(T0 + Duration::hours(6)));
+        assert_eq!(p.next_run(), Some((T0 + Duration::hours(6), RunKind::Changes)));
+        assert_eq!(p.held, None);
+        let mut failing = input(T0 + Duration::hours(6));
+        failing.consecutive_failures = 2;
+        failing.last_failure_at = Some(T0 + Duration::hours(6));
+        failing.retry_not_before = Some(T0 + Duration::hours(6) + Duration::minutes(3));
+        // The later of the two holds is the one that counts.
+        assert_eq!(
+            plan(&failing).held,
+            Some(Hold {
+                until: T0 + Duration::hours(6) + Duration::minutes(10),
+                reason: HoldReason::Backoff
+            })
+        );
         let mut paused = input(T0);
         paused.status = ConnectionStatus::NeedsReauth;
         let p = plan(&paused);
@@ -559,8 +739,9 @@ mod tests {
             }
             now = p.wake_at.expect("not paused").max(now + Duration::seconds(1));
         }
-        // Initial + one per day (02:00 on days 1..=7).
-        assert_eq!(fulls, 1 + 7);
+        // Initial + one per day (02:00 on days 2..=7: the first night's comes 1 h 30 after
+        // the initial one, which stands for it).
+        assert_eq!(fulls, 1 + 6);
         // Between 02:00 fulls: changes at +6 h, +12 h, +18 h; the 24 h slot is the full.
         assert!((18..=22).contains(&changes), "{changes}");
     }

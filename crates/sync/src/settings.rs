@@ -26,8 +26,11 @@ pub struct SyncSettings {
     /// Run a full sync once a day at `daily_full_hour` (local time of `utc_offset_minutes`).
     pub daily_full_sync: bool,
     pub daily_full_hour: u8,
-    /// The firm's UTC offset, used for the daily full sync hour.
+    /// The firm's UTC offset, used for the daily full sync hour when `time_zone` is not set.
     pub utc_offset_minutes: i32,
+    /// The firm's time zone (IANA name, e.g. `Australia/Sydney`), as the window reports it: the
+    /// daily full sync keeps its local hour across DST changes.
+    pub time_zone: Option<String>,
     /// How far before the watermark `modifiedsince` reaches, to cover clock skew and changes
     /// committed in XPM while the previous list was being computed.
     pub overlap_minutes: u32,
@@ -62,6 +65,7 @@ impl Default for SyncSettings {
             daily_full_sync: true,
             daily_full_hour: 2,
             utc_offset_minutes: 0,
+            time_zone: None,
             overlap_minutes: 5,
             mass_removal_share: 0.2,
             mass_removal_min: 5,
