@@ -11,6 +11,8 @@
 //!   (hosted by the desktop app and `hownow service run`); [`budget`]: Xero's call budget.
 //! * [`SyncLock`]: one sync per connection across processes.
 //! * [`secrets`] and [`tokens`]: credential stores and single-flight token refresh.
+//! * [`logs`]: the size-capped log files in the data dir; [`Engine::write_support_bundle`] zips
+//!   them with what support needs.
 //!
 //! ## At XPM's pace: who waits on whom
 //!
@@ -36,6 +38,7 @@ pub mod engine;
 pub mod error;
 pub mod hash;
 pub mod lock;
+pub mod logs;
 pub mod private;
 pub mod record;
 pub mod schedule;

@@ -38,6 +38,7 @@
 mod overview;
 mod readers;
 mod settings;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -69,6 +70,7 @@ use crate::tokens::TokenManager;
 pub use overview::ConnectionOverview;
 use readers::ReadPool;
 pub use readers::Reader;
+pub use support::{BundleHost, BundleReport, BUNDLE_LOG_BYTES, BUNDLE_RUNS};
 pub use settings::{
     default_data_dir, resolve_data_dir, CredentialStorage, EngineSettings, XeroSettings, XeroTimeouts,
     APP_IDENTIFIER, ENV_API_BASE, ENV_CLIENT_ID, ENV_DATA_DIR, ENV_ISSUER,
