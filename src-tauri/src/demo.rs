@@ -22,13 +22,23 @@ pub struct DemoPractice {
     pub sandbox: Sandbox,
 }
 
+/// The engine's clock, as the sandbox's identity server reads time.
+struct SameClock(Arc<dyn Clock>);
+
+impl hownow_sandbox::identity::Clock for SameClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0.now()
+    }
+}
+
 pub async fn start(data_dir: &Path, clock: Arc<dyn Clock>) -> Result<DemoPractice, String> {
     let dir = data_dir.join(DEMO_DIR);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)
             .map_err(|e| format!("could not reset the demo data in {}: {e}", dir.display()))?;
     }
-    let sandbox = Sandbox::start(SandboxConfig::default())
+    // The demo's Xero keeps the app's time, as a real Xero's clock agrees with a computer's.
+    let sandbox = Sandbox::start_with_clock(SandboxConfig::default(), Arc::new(SameClock(clock.clone())))
         .await
         .map_err(|e| format!("the demo practice could not start: {e}"))?;
     let mut options = EngineOptions::new(&dir);

@@ -80,10 +80,19 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 impl Sandbox {
     /// Generates the practices, binds the listener and serves on the current tokio runtime.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        Self::start_with_clock(config, Arc::new(identity::SystemClock)).await
+    }
+
+    /// As [`Sandbox::start`], with the identity server's time (token and id token lifetimes)
+    /// read from `clock`: an app whose own clock is moved (its tests) gets a Xero that agrees.
+    pub async fn start_with_clock(
+        config: SandboxConfig,
+        clock: Arc<dyn identity::Clock>,
+    ) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let base = format!("http://{}", public_addr(addr));
-        let identity = Identity::new(config.identity);
+        let identity = Identity::with_clock(config.identity, clock);
         identity.set_public_base(&base);
 
         let practices = practice::standard_practices(config.clients, config.seed);

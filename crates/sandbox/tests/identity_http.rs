@@ -132,7 +132,11 @@ fn jwt_claims(token: &str) -> Value {
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(parts.len(), 3, "a JWT has three parts: {token}");
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
-    assert_eq!(header["alg"], "HS256");
+    assert_eq!(header["alg"], "RS256");
+    assert!(
+        header["kid"].is_string(),
+        "Xero's id tokens name their key: {header}"
+    );
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap()
 }
 
@@ -184,7 +188,11 @@ async fn discovery_document_advertises_the_endpoints() {
         .json()
         .await
         .unwrap();
-    assert!(jwks["keys"].is_array());
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{jwks}");
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert_eq!(keys[0]["alg"], "RS256");
+    assert!(keys[0]["n"].as_str().unwrap().len() > 300, "a 2048-bit modulus");
 }
 
 #[tokio::test]

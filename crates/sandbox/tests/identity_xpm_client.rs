@@ -6,7 +6,7 @@ mod identity_support;
 
 use std::time::Duration;
 
-use hownow_sandbox::identity::IdentityConfig as SandboxIdentityConfig;
+use hownow_sandbox::identity::{Clock as _, IdentityConfig as SandboxIdentityConfig};
 use hownow_sandbox::tenants::{self, TenantKind, USERS};
 use hownow_xpm::{
     ApiConfig, HttpConfig, Identity as XeroIdentity, IdentityConfig as XeroIdentityConfig,
@@ -93,11 +93,56 @@ async fn discovery_and_pkce_login() {
     let (pending, tokens) = log_in(&server, &identity).await;
     assert!(tokens.refresh_token.is_some());
     assert_eq!(tokens.expires_in, Some(Duration::from_secs(30 * 60)));
-    let claims = tokens.id_claims().unwrap().unwrap();
+    // The id token checks out against the published key, on the sandbox's own clock.
+    let now = server.clock.now();
+    let claims = identity
+        .verify_id_token(&tokens, &pending.nonce, now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claims.email.as_deref(), Some(USERS[0].email));
     assert_eq!(claims.display_name().as_deref(), Some(USERS[0].name));
     assert_eq!(claims.nonce.as_deref(), Some(pending.nonce.as_str()));
     assert_eq!(claims.xero_user_id.as_deref(), Some(USERS[0].id));
+    let userinfo = identity.userinfo(&tokens.access_token).await.unwrap().unwrap();
+    assert_eq!(userinfo.sub, claims.sub);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_an_unpublished_key_is_refused() {
+    let server = start(SandboxIdentityConfig {
+        id_token_unpublished_key: true,
+        ..auto_consent()
+    })
+    .await;
+    let identity = xero_identity(&server, CLIENT).await;
+    let (pending, tokens) = log_in(&server, &identity).await;
+    match identity
+        .verify_id_token(&tokens, &pending.nonce, server.clock.now())
+        .await
+    {
+        Err(XpmError::InvalidIdToken(why)) => assert!(why.contains("signature"), "{why}"),
+        other => panic!("expected a refused id token, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn without_profile_claims_in_the_id_token_userinfo_names_the_user() {
+    let server = start(SandboxIdentityConfig {
+        id_token_profile: false,
+        ..auto_consent()
+    })
+    .await;
+    let identity = xero_identity(&server, CLIENT).await;
+    let (pending, tokens) = log_in(&server, &identity).await;
+    let claims = identity
+        .verify_id_token(&tokens, &pending.nonce, server.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!claims.has_profile(), "{claims:?}");
+    let userinfo = identity.userinfo(&tokens.access_token).await.unwrap().unwrap();
+    assert_eq!(userinfo.display_name().as_deref(), Some(USERS[0].name));
 }
 
 #[tokio::test]

@@ -449,3 +449,65 @@ async fn a_login_does_not_save_this_commands_overrides() {
     assert_eq!(saved.xero.issuer, sandbox.issuer());
     sandbox.shutdown().await;
 }
+
+async fn sandbox_with(identity: hownow_sandbox::identity::IdentityConfig) -> hownow_sandbox::Sandbox {
+    hownow_sandbox::Sandbox::start(hownow_sandbox::SandboxConfig {
+        clients: 3,
+        identity: hownow_sandbox::identity::IdentityConfig {
+            auto_consent: true,
+            ..identity
+        },
+        switches: hownow_sandbox::Switches::unlimited(),
+        ..hownow_sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_id_token_the_issuer_did_not_sign_refuses_the_login() {
+    let sandbox = sandbox_with(hownow_sandbox::identity::IdentityConfig {
+        id_token_unpublished_key: true,
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, None).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    let err = engine.wait_for_login().await.unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Connect(ConnectError::IdTokenRefused(_))),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "Xero's sign-in answer could not be trusted: its signature does not match the issuer's key; nothing was connected"
+    );
+    assert!(engine.connections().unwrap().is_empty());
+    assert!(matches!(
+        engine.finish_login(None).await,
+        Err(EngineError::Connect(ConnectError::NotAuthorized))
+    ));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_id_token_without_a_profile_is_completed_from_userinfo() {
+    let sandbox = sandbox_with(hownow_sandbox::identity::IdentityConfig {
+        id_token_profile: false,
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let connection = log_in(&engine, None, None).await;
+    assert_eq!(connection.authorised_by_name.as_deref(), Some("Ava Partner"));
+    assert_eq!(
+        connection.authorised_by_email.as_deref(),
+        Some("ava.partner@harbour.example")
+    );
+    sandbox.shutdown().await;
+}

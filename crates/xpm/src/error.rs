@@ -91,6 +91,11 @@ pub enum XpmError {
     #[error("Xero's answer to {what} is larger than {} KB; it was refused", limit / 1024)]
     TooLarge { what: String, limit: usize },
 
+    /// The id token of a login failed a check (signature, issuer, audience, expiry, nonce): the
+    /// login is not believed. Says which check, never the token.
+    #[error("Xero's sign-in answer could not be trusted: {0}")]
+    InvalidIdToken(String),
+
     /// A caller-side mistake, such as a malformed issuer URL.
     #[error("invalid configuration: {0}")]
     Config(String),

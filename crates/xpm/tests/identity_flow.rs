@@ -1,5 +1,6 @@
-//! Xero identity against a mock: discovery, the PKCE authorisation URL, code exchange, refresh
-//! rotation, invalid_grant, revocation.
+//! Xero identity against a mock: discovery, the PKCE authorisation URL, code exchange, the id
+//! token's checks against the published keys, userinfo, refresh rotation, invalid_grant,
+//! revocation.
 
 mod client_support;
 
@@ -35,8 +36,61 @@ async fn mount_discovery(server: &MockServer) {
             "token_endpoint": format!("{base}/connect/token"),
             "revocation_endpoint": format!("{base}/connect/revocation"),
             "jwks_uri": format!("{base}/.well-known/openid-configuration/jwks"),
+            "userinfo_endpoint": format!("{base}/connect/userinfo"),
             "scopes_supported": ["openid", "profile"],
         })))
+        .mount(server)
+        .await;
+}
+
+/// A test key (PKCS#1 DER) standing in for the issuer's signing key.
+const ISSUER_KEY: &[u8] = include_bytes!("fixtures/keys/issuer-rsa.der");
+const OTHER_KEY: &[u8] = include_bytes!("fixtures/keys/other-rsa.der");
+
+/// The moment the tests' id tokens are issued and checked at.
+fn now() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-03-01 10:00 UTC)
+}
+
+/// Publishes the public half of [`ISSUER_KEY`] as `k1`, the way Xero publishes its keys.
+async fn mount_jwks(server: &MockServer) {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let pair = ring::rsa::KeyPair::from_der(ISSUER_KEY).unwrap();
+    let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public());
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [{
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1",
+            "n": b64.encode(&public.n), "e": b64.encode(&public.e),
+        }]})))
+        .mount(server)
+        .await;
+}
+
+/// An id token for this server's issuer and [`CLIENT_ID`], signed with `key`.
+fn id_token(server: &MockServer, key: &[u8], claims: serde_json::Value) -> String {
+    let iat = now().unix_timestamp();
+    let mut all = json!({"iss": server.uri(), "aud": CLIENT_ID, "iat": iat, "exp": iat + 300});
+    for (name, value) in claims.as_object().unwrap() {
+        all[name] = value.clone();
+    }
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".into());
+    jsonwebtoken::encode(&header, &all, &jsonwebtoken::EncodingKey::from_rsa_der(key)).unwrap()
+}
+
+async fn mount_token_answer(server: &MockServer, id_token: &str) {
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "access-1",
+            "refresh_token": "refresh-1",
+            "expires_in": 1800,
+            "token_type": "Bearer",
+            "id_token": id_token,
+            "scope": "openid profile email offline_access practicemanager.client.read"
+        })))
+        .expect(1)
         .mount(server)
         .await;
 }
@@ -44,16 +98,6 @@ async fn mount_discovery(server: &MockServer) {
 async fn identity(server: &MockServer) -> Identity {
     mount_discovery(server).await;
     Identity::discover(config(server)).await.unwrap()
-}
-
-fn jwt(claims: serde_json::Value) -> String {
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!(
-        "{}.{}.{}",
-        b64.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
-        b64.encode(claims.to_string()),
-        b64.encode("signature")
-    )
 }
 
 fn query(url: &Url) -> HashMap<String, String> {
@@ -96,6 +140,14 @@ async fn discovery_reads_the_three_endpoints() {
     assert_eq!(
         endpoints.revocation.as_str(),
         format!("{base}/connect/revocation")
+    );
+    assert_eq!(
+        endpoints.jwks.as_ref().unwrap().as_str(),
+        format!("{base}/.well-known/openid-configuration/jwks")
+    );
+    assert_eq!(
+        endpoints.userinfo.as_ref().unwrap().as_str(),
+        format!("{base}/connect/userinfo")
     );
 }
 
@@ -198,6 +250,68 @@ async fn authorization_url_carries_pkce_state_nonce_scopes_and_redirect() {
 }
 
 #[tokio::test]
+async fn an_id_token_the_issuer_did_not_sign_is_refused() {
+    let server = MockServer::start().await;
+    let identity = identity(&server).await;
+    mount_jwks(&server).await;
+    let pending = identity.authorization_request(REDIRECT).unwrap();
+    let forged = id_token(&server, OTHER_KEY, json!({"sub": "u", "nonce": pending.nonce}));
+    mount_token_answer(&server, &forged).await;
+    let tokens = identity.exchange_code(&pending, "the-code").await.unwrap();
+    let err = identity
+        .verify_id_token(&tokens, &pending.nonce, now())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("signature does not match"), "{err}");
+    assert!(
+        !err.to_string().contains(&forged[..20]),
+        "the token is never quoted"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_key_set_is_refused_without_reading_it_whole() {
+    let server = MockServer::start().await;
+    let identity = identity(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(" ".repeat(3 << 20)))
+        .mount(&server)
+        .await;
+    let pending = identity.authorization_request(REDIRECT).unwrap();
+    let token = id_token(&server, ISSUER_KEY, json!({"sub": "u", "nonce": pending.nonce}));
+    mount_token_answer(&server, &token).await;
+    let tokens = identity.exchange_code(&pending, "the-code").await.unwrap();
+    let err = identity
+        .verify_id_token(&tokens, &pending.nonce, now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, XpmError::TooLarge { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn userinfo_names_the_user_of_an_access_token() {
+    let server = MockServer::start().await;
+    let identity = identity(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/connect/userinfo"))
+        .and(wiremock::matchers::header("authorization", "Bearer access-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "sub": "user-1", "name": "Jo Bloggs", "email": "jo@firm.example"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let claims = identity
+        .userinfo(&Secret::new("access-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claims.display_name().as_deref(), Some("Jo Bloggs"));
+    assert_eq!(claims.sub.as_deref(), Some("user-1"));
+}
+
+#[tokio::test]
 async fn configured_scopes_are_used() {
     let server = MockServer::start().await;
     mount_discovery(&server).await;
@@ -215,25 +329,17 @@ async fn configured_scopes_are_used() {
 async fn code_exchange_sends_the_pkce_form_and_returns_tokens() {
     let server = MockServer::start().await;
     let identity = identity(&server).await;
-    let id_token = jwt(json!({
-        "sub": "user-1", "given_name": "Jo", "family_name": "Bloggs", "email": "jo@firm.example",
-        "nonce": "n-1", "xero_userid": "xu-1"
-    }));
-    Mock::given(method("POST"))
-        .and(path("/connect/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "access-1",
-            "refresh_token": "refresh-1",
-            "expires_in": 1800,
-            "token_type": "Bearer",
-            "id_token": id_token,
-            "scope": "openid profile email offline_access practicemanager.client.read"
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-
+    mount_jwks(&server).await;
     let pending = identity.authorization_request(REDIRECT).unwrap();
+    let id_token = id_token(
+        &server,
+        ISSUER_KEY,
+        json!({
+            "sub": "user-1", "given_name": "Jo", "family_name": "Bloggs",
+            "email": "jo@firm.example", "nonce": pending.nonce, "xero_userid": "xu-1"
+        }),
+    );
+    mount_token_answer(&server, &id_token).await;
     let tokens = identity.exchange_code(&pending, "the-code").await.unwrap();
 
     let form = form_of_single_request(&server, "/connect/token").await;
@@ -248,10 +354,21 @@ async fn code_exchange_sends_the_pkce_form_and_returns_tokens() {
     assert_eq!(tokens.refresh_token.as_ref().unwrap().expose(), "refresh-1");
     assert_eq!(tokens.expires_in, Some(Duration::from_secs(1800)));
     assert_eq!(tokens.scopes.len(), 5);
-    let claims = tokens.id_claims().unwrap().unwrap();
+    let claims = identity
+        .verify_id_token(&tokens, &pending.nonce, now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claims.display_name().as_deref(), Some("Jo Bloggs"));
     assert_eq!(claims.email.as_deref(), Some("jo@firm.example"));
-    assert_eq!(claims.nonce.as_deref(), Some("n-1"));
+    assert_eq!(claims.xero_user_id.as_deref(), Some("xu-1"));
+    // The same token for another login, or checked an hour later, is not believed.
+    let other_login = identity.verify_id_token(&tokens, "n-2", now()).await;
+    assert!(matches!(other_login, Err(XpmError::InvalidIdToken(ref m)) if m.contains("nonce")));
+    let later = identity
+        .verify_id_token(&tokens, &pending.nonce, now() + time::Duration::hours(1))
+        .await;
+    assert!(matches!(later, Err(XpmError::InvalidIdToken(ref m)) if m.contains("expired")));
 
     let debug = format!("{tokens:?}");
     for secret in ["access-1", "refresh-1", id_token.as_str()] {

@@ -21,7 +21,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /.well-known/openid-configuration` | discovery document |
-//! | `GET /.well-known/openid-configuration/jwks` | `{"keys":[]}`: id tokens are HS256 with a key the sandbox keeps to itself |
+//! | `GET /.well-known/openid-configuration/jwks` | the RS256 key id tokens are signed with, as a JWK |
 //! | `GET /identity/connect/authorize` | validates, then the login page (or, with `auto_consent`, a redirect at once) |
 //! | `POST /identity/connect/authorize/login` | form `login`, `user`: the consent page for that user |
 //! | `POST /identity/connect/authorize/consent` | form `login`, `user`, `decision=allow\|deny`: redirect with `code` or `error=access_denied` |
@@ -65,7 +65,6 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use axum::http::{header, HeaderMap};
-use rand::RngCore as _;
 use time::OffsetDateTime;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -113,6 +112,11 @@ pub struct IdentityConfig {
     pub refresh_grace: Duration,
     /// The desktop app's URL scheme: the bounce page forwards to `<scheme>://oauth/callback`.
     pub deep_link_scheme: String,
+    /// Profile and email claims go into the id token, as at Xero. Off, they are only given by
+    /// userinfo, as some OpenID providers do.
+    pub id_token_profile: bool,
+    /// Signs id tokens with a key the key set does not publish: what a forged token looks like.
+    pub id_token_unpublished_key: bool,
 }
 
 impl Default for IdentityConfig {
@@ -124,6 +128,8 @@ impl Default for IdentityConfig {
             access_token_lifetime: Duration::from_secs(30 * 60),
             refresh_grace: Duration::from_secs(30 * 60),
             deep_link_scheme: "nz.co.hownow.admin".to_owned(),
+            id_token_profile: true,
+            id_token_unpublished_key: false,
         }
     }
 }
@@ -137,8 +143,10 @@ pub struct Identity {
 struct Inner {
     config: IdentityConfig,
     clock: Arc<dyn Clock>,
-    /// Signs id tokens; random per server, never published.
-    signing_key: [u8; 32],
+    /// Signs id tokens (RS256).
+    signer: jwt::Signer,
+    /// Whose key the JWKS lists: `signer`'s, unless the config asks for forged tokens.
+    published_jwk: serde_json::Value,
     access_token_lifetime: Mutex<Duration>,
     /// Refresh grants answered with new tokens, for tests of runs that outlive their tokens.
     refreshes: std::sync::atomic::AtomicU64,
@@ -153,8 +161,13 @@ impl Identity {
 
     /// With a clock the caller controls (tests step over expiries with [`ManualClock`]).
     pub fn with_clock(config: IdentityConfig, clock: Arc<dyn Clock>) -> Self {
-        let mut signing_key = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut signing_key);
+        let published = jwt::Signer::published();
+        let published_jwk = published.jwk();
+        let signer = if config.id_token_unpublished_key {
+            jwt::Signer::unpublished()
+        } else {
+            published
+        };
         let state = State::new(config.refresh_grace);
         Identity {
             inner: Arc::new(Inner {
@@ -162,7 +175,8 @@ impl Identity {
                 refreshes: Default::default(),
                 config,
                 clock,
-                signing_key,
+                signer,
+                published_jwk,
                 public_base: RwLock::new(None),
                 state: Mutex::new(state),
             }),
@@ -252,6 +266,11 @@ impl Identity {
     /// Every refresh token issued so far answers `invalid_grant` from now on.
     pub fn revoke_all_refresh_tokens(&self) {
         self.state().revoke_all_refresh_tokens();
+    }
+
+    /// The public key of the id tokens' signer, as the key set lists it.
+    fn published_jwk(&self) -> serde_json::Value {
+        self.inner.published_jwk.clone()
     }
 
     fn now(&self) -> OffsetDateTime {

@@ -22,7 +22,9 @@ mod tenants;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use hownow_xpm::{Connection as XeroConnection, Identity, PendingAuthorization, TokenSet, XeroApi, XpmError};
+use hownow_xpm::{
+    Connection as XeroConnection, IdTokenClaims, Identity, PendingAuthorization, TokenSet, XeroApi, XpmError,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -32,6 +34,7 @@ pub use callback::CallbackRejected;
 pub(crate) use tenants::display_name as tenant_display_name;
 pub use tenants::{TenantChoice, PRIVILEGE_GUIDANCE};
 
+use crate::clock::{Clock, SystemClock};
 use callback::{CallbackAnswer, CallbackParams};
 use loopback::LoopbackServer;
 
@@ -79,8 +82,9 @@ pub enum ConnectError {
     #[error("the deep-link login needs the address of the https bounce page; configure it first")]
     NoBouncePage,
 
-    #[error("Xero's id token does not belong to this login (nonce mismatch); nothing was connected")]
-    NonceMismatch,
+    /// The id token failed its checks (signature, issuer, audience, expiry, nonce).
+    #[error("{0}; nothing was connected")]
+    IdTokenRefused(#[source] XpmError),
 
     #[error("this login can reach several practices ({}); choose one", tenants.join(", "))]
     ChooseTenant { tenants: Vec<String> },
@@ -127,6 +131,8 @@ pub enum RedirectKind {
 pub struct LoginOptions {
     pub timeout: Duration,
     pub deep_link_scheme: String,
+    /// What the id token's expiry is checked against.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for LoginOptions {
@@ -134,6 +140,7 @@ impl Default for LoginOptions {
         LoginOptions {
             timeout: DEFAULT_LOGIN_TIMEOUT,
             deep_link_scheme: DEFAULT_DEEP_LINK_SCHEME.into(),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -352,19 +359,8 @@ impl LoginFlow {
         };
         let waiting = waiting.ok_or(ConnectError::Cancelled)?;
         let tokens = waiting.identity.exchange_code(&waiting.pending, &code).await?;
-        let claims = match tokens.id_claims() {
-            Some(Ok(claims)) => Some(claims),
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, "could not read Xero's id token; the connection will not show who authorised it");
-                None
-            }
-            None => None,
-        };
-        if let Some(nonce) = claims.as_ref().and_then(|c| c.nonce.as_deref()) {
-            if nonce != waiting.pending.nonce {
-                return Err(ConnectError::NonceMismatch);
-            }
-        }
+        let now = self.options.clock.now();
+        let claims = who_logged_in(&waiting.identity, &tokens, &waiting.pending.nonce, now).await?;
         let user_name = claims.as_ref().and_then(|c| c.display_name());
         let user_email = claims.as_ref().and_then(|c| c.email.clone());
         let user_id = claims
@@ -411,6 +407,45 @@ impl LoginFlow {
             user_email: authorized.user_email,
             user_id: authorized.user_id,
         })
+    }
+}
+
+/// Who logged in: the id token's claims once they pass their checks, completed from the issuer's
+/// userinfo when the token names nobody (some providers put the profile only there). A token
+/// that fails a check refuses the login. Userinfo only adds a name: its failure, or an answer
+/// about another subject, is logged and ignored.
+async fn who_logged_in(
+    identity: &Identity,
+    tokens: &TokenSet,
+    nonce: &str,
+    now: OffsetDateTime,
+) -> Result<Option<IdTokenClaims>, ConnectError> {
+    let claims = identity
+        .verify_id_token(tokens, nonce, now)
+        .await
+        .map_err(|e| match e {
+            XpmError::InvalidIdToken(_) => ConnectError::IdTokenRefused(e),
+            other => ConnectError::Xpm(other),
+        })?;
+    if claims.as_ref().is_some_and(IdTokenClaims::has_profile) {
+        return Ok(claims);
+    }
+    match identity.userinfo(&tokens.access_token).await {
+        Ok(Some(info)) => match &claims {
+            Some(token) if token.sub.is_some() && token.sub != info.sub => {
+                tracing::warn!("userinfo describes another user than the id token; not used");
+                Ok(claims)
+            }
+            Some(token) => Ok(Some(token.clone().completed_with(info))),
+            // Without an id token there is nothing to tie userinfo's answer to but the access
+            // token itself, which Xero gave for this login.
+            None => Ok(Some(info)),
+        },
+        Ok(None) => Ok(claims),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not ask Xero's userinfo who logged in");
+            Ok(claims)
+        }
     }
 }
 

@@ -25,15 +25,14 @@ pub async fn document(State(identity): State<Identity>, headers: HeaderMap) -> J
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["HS256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
     }))
 }
 
-/// No public keys: id tokens are signed with a secret only the sandbox holds, so clients read
-/// their claims without verifying them (they arrived straight from the token endpoint).
-pub async fn jwks() -> Json<Value> {
-    Json(json!({"keys": []}))
+/// The public key id tokens are signed with, so clients can check them as they check Xero's.
+pub async fn jwks(State(identity): State<Identity>) -> Json<Value> {
+    Json(json!({"keys": [identity.published_jwk()]}))
 }

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::is_form;
 use crate::identity::params::Params;
 use crate::identity::store::{Grant, Issued};
-use crate::identity::{jwt, Identity, OAuthError};
+use crate::identity::{Identity, OAuthError};
 
 /// Xero's id tokens live five minutes.
 const ID_TOKEN_LIFETIME: time::Duration = time::Duration::minutes(5);
@@ -113,20 +113,21 @@ fn id_token(
         "auth_time": iat,
         "authentication_event_id": grant.auth_event_id,
     });
-    if grant.has_scope("profile") {
+    let profile = identity.config().id_token_profile;
+    if profile && grant.has_scope("profile") {
         let (given, family) = grant.user.name.split_once(' ').unwrap_or((grant.user.name, ""));
         claims["name"] = json!(grant.user.name);
         claims["given_name"] = json!(given);
         claims["family_name"] = json!(family);
         claims["preferred_username"] = json!(grant.user.email);
     }
-    if grant.has_scope("email") {
+    if profile && grant.has_scope("email") {
         claims["email"] = json!(grant.user.email);
     }
     if let Some(nonce) = nonce {
         claims["nonce"] = json!(nonce);
     }
-    jwt::sign_hs256(&claims, &identity.inner.signing_key)
+    identity.inner.signer.sign(&claims)
 }
 
 /// RFC 7009 revocation. Only refresh tokens can be revoked, as at Xero.

@@ -1,13 +1,15 @@
-//! Xero identity: OIDC discovery, the PKCE authorisation URL, code exchange, refresh, revocation
-//! and the id token's display claims.
+//! Xero identity: OIDC discovery, the PKCE authorisation URL, code exchange, refresh, revocation,
+//! the id token's checks ([`id_token`]) and userinfo.
 //!
 //! HowNow Admin is a public client ("Auth Code with PKCE" app): it has no client secret, so every
 //! token request carries `client_id` in the form body and the PKCE verifier proves the caller.
 
+mod claims;
+mod id_token;
+
 use std::borrow::Cow;
 use std::time::Duration;
 
-use base64::Engine as _;
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
     BasicTokenIntrospectionResponse, BasicTokenType,
@@ -18,7 +20,11 @@ use oauth2::{
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use url::Url;
+
+pub use claims::IdTokenClaims;
+pub use id_token::CLOCK_SKEW;
 
 use crate::http::{self, transport_error, HttpConfig};
 use crate::{Secret, XpmError};
@@ -68,16 +74,20 @@ impl IdentityConfig {
     }
 }
 
-/// The three endpoints the app uses, after discovery and overrides.
+/// The endpoints the app uses, after discovery and overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityEndpoints {
     pub authorization: Url,
     pub token: Url,
     pub revocation: Url,
+    /// The issuer's public keys, which id tokens are checked against. Known from discovery only:
+    /// without it a login's id token cannot be believed (see [`Identity::verify_id_token`]).
+    pub jwks: Option<Url>,
+    /// OIDC userinfo, asked when the id token names nobody (see [`Identity::userinfo`]).
+    pub userinfo: Option<Url>,
 }
 
-/// The part of the discovery document this crate reads (`jwks_uri` is not needed: the id token is
-/// only read for display, see [`IdTokenClaims::from_jwt`]).
+/// The part of the discovery document this crate reads.
 #[derive(Debug, Deserialize)]
 struct DiscoveryDocument {
     /// Must be the issuer asked for: a document naming another issuer is refused (OpenID
@@ -86,6 +96,8 @@ struct DiscoveryDocument {
     authorization_endpoint: Option<Url>,
     token_endpoint: Option<Url>,
     revocation_endpoint: Option<Url>,
+    jwks_uri: Option<Url>,
+    userinfo_endpoint: Option<Url>,
 }
 
 /// The `id_token` Xero returns beside the access token (OpenID Connect).
@@ -124,6 +136,8 @@ type OAuthClient = oauth2::Client<
 /// tokens. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    /// The issuer id tokens must name (`iss`).
+    issuer: Url,
     client_id: String,
     scopes: Vec<String>,
     endpoints: IdentityEndpoints,
@@ -178,97 +192,6 @@ pub struct TokenSet {
     pub scopes: Vec<String>,
 }
 
-impl TokenSet {
-    /// The display claims of the id token, if there is one.
-    pub fn id_claims(&self) -> Option<Result<IdTokenClaims, XpmError>> {
-        self.id_token
-            .as_ref()
-            .map(|t| IdTokenClaims::from_jwt(t.expose()))
-    }
-}
-
-/// Who logged in, for display ("Connected as Jo Bloggs <jo@firm.example>").
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdTokenClaims {
-    pub sub: Option<String>,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub email: Option<String>,
-    pub preferred_username: Option<String>,
-    /// Xero's user id (`xero_userid`).
-    pub xero_user_id: Option<String>,
-    pub nonce: Option<String>,
-}
-
-impl IdTokenClaims {
-    /// Reads the claims of a JWT's payload WITHOUT checking its signature.
-    ///
-    /// Why that is acceptable here: the token comes straight from Xero's token endpoint over TLS in
-    /// answer to our own code exchange, and the claims are only shown to the admin. Nothing is
-    /// authorised on their basis (the API itself checks the access token), so a forged id token
-    /// could at worst mislabel the admin's own screen. Do not use these claims for access decisions.
-    pub fn from_jwt(id_token: &str) -> Result<Self, XpmError> {
-        let invalid = |why: &str| XpmError::OAuth {
-            error: "invalid_id_token".to_string(),
-            description: Some(why.to_string()),
-        };
-        let mut parts = id_token.split('.');
-        let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(_), Some(payload), Some(_), None) => payload,
-            _ => return Err(invalid("not a JWT (expected three dot-separated parts)")),
-        };
-        let engine = base64::engine::GeneralPurpose::new(
-            &base64::alphabet::URL_SAFE,
-            base64::engine::GeneralPurposeConfig::new()
-                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-        );
-        let json = engine
-            .decode(payload)
-            .map_err(|_| invalid("the payload is not base64url"))?;
-        let value: serde_json::Value =
-            serde_json::from_slice(&json).map_err(|_| invalid("the payload is not JSON"))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| invalid("the payload is not a JSON object"))?;
-        // Read claims one by one so an odd type in a claim we do not need cannot fail the rest.
-        let claim = |name: &str| {
-            object
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        Ok(IdTokenClaims {
-            sub: claim("sub"),
-            name: claim("name"),
-            given_name: claim("given_name"),
-            family_name: claim("family_name"),
-            email: claim("email"),
-            preferred_username: claim("preferred_username"),
-            xero_user_id: claim("xero_userid"),
-            nonce: claim("nonce"),
-        })
-    }
-
-    /// `name`, else given and family name, else `email`, else `preferred_username`.
-    pub fn display_name(&self) -> Option<String> {
-        if let Some(name) = &self.name {
-            return Some(name.clone());
-        }
-        let joined = [self.given_name.as_deref(), self.family_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !joined.is_empty() {
-            return Some(joined);
-        }
-        self.email.clone().or_else(|| self.preferred_username.clone())
-    }
-}
-
 impl Identity {
     /// Reads the issuer's discovery document (unless all three endpoints are overridden) and
     /// applies the overrides.
@@ -282,6 +205,8 @@ impl Identity {
                 authorization: a.clone(),
                 token: t.clone(),
                 revocation: r.clone(),
+                jwks: None,
+                userinfo: None,
             },
             _ => {
                 let http = config.http.build_client()?;
@@ -306,6 +231,8 @@ impl Identity {
                         .clone()
                         .or(document.revocation_endpoint)
                         .ok_or_else(|| missing("revocation_endpoint"))?,
+                    jwks: document.jwks_uri,
+                    userinfo: document.userinfo_endpoint,
                 }
             }
         };
@@ -322,6 +249,7 @@ impl Identity {
             .set_auth_uri(AuthUrl::from_url(endpoints.authorization.clone()))
             .set_token_uri(TokenUrl::from_url(endpoints.token.clone()));
         Ok(Identity {
+            issuer: config.issuer,
             client_id: config.client_id,
             scopes: config.scopes,
             endpoints,
@@ -391,6 +319,65 @@ impl Identity {
         let request = self.oauth.exchange_refresh_token(&token).request_async(&client);
         let response = self.with_timeout("the token refresh", request).await?;
         Ok(token_set(response, Some(refresh_token)))
+    }
+
+    /// Checks the id token of a code exchange ([`id_token`]: the issuer's signature, `iss`,
+    /// `aud`, `exp` on `now`, and `nonce`, which must be the login's) and returns who it names.
+    /// `None` when the exchange brought no id token (no `openid` scope).
+    pub async fn verify_id_token(
+        &self,
+        tokens: &TokenSet,
+        nonce: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<IdTokenClaims>, XpmError> {
+        let Some(token) = &tokens.id_token else {
+            return Ok(None);
+        };
+        let Some(jwks) = &self.endpoints.jwks else {
+            return Err(XpmError::InvalidIdToken(
+                "the issuer publishes no key set (jwks_uri) to check it against".to_string(),
+            ));
+        };
+        let request = self
+            .http
+            .get(jwks.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        let response = http::send(request, self.response_timeout, "the key set request").await?;
+        let response = http::check_status(response, self.idle_timeout).await?;
+        let body = http::read_small_body(response, self.idle_timeout, "the key set request").await?;
+        let keys = id_token::parse_key_set(&body)?;
+        let expected = id_token::Expected {
+            issuer: self.issuer.as_str(),
+            client_id: &self.client_id,
+            nonce,
+            now,
+        };
+        id_token::verify(token.expose(), &keys, expected).map(Some)
+    }
+
+    /// Asks the issuer's userinfo endpoint who `access_token` belongs to: for providers that put
+    /// the profile only there, not in the id token. `None` when the issuer has no such endpoint.
+    pub async fn userinfo(&self, access_token: &Secret) -> Result<Option<IdTokenClaims>, XpmError> {
+        let Some(url) = &self.endpoints.userinfo else {
+            return Ok(None);
+        };
+        let request = self
+            .http
+            .get(url.clone())
+            .bearer_auth(access_token.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+        let response = http::send(request, self.response_timeout, "the userinfo request").await?;
+        let response = http::check_status(response, self.idle_timeout).await?;
+        let body = http::read_small_body(response, self.idle_timeout, "the userinfo request").await?;
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|_| XpmError::OAuth {
+            error: "invalid_userinfo".to_string(),
+            description: Some("the userinfo answer is not JSON".to_string()),
+        })?;
+        let object = value.as_object().ok_or_else(|| XpmError::OAuth {
+            error: "invalid_userinfo".to_string(),
+            description: Some("the userinfo answer is not a JSON object".to_string()),
+        })?;
+        Ok(Some(IdTokenClaims::from_object(object)))
     }
 
     /// Revokes a refresh token (`POST token=<refresh token>`). Xero then also removes all of this
@@ -553,58 +540,6 @@ fn token_error(error: RequestTokenError<XpmError, BasicErrorResponse>) -> XpmErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn jwt(payload: &str) -> String {
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", b64.encode(r#"{"alg":"RS256"}"#), b64.encode(payload))
-    }
-
-    #[test]
-    fn reads_display_claims() {
-        let claims = IdTokenClaims::from_jwt(&jwt(
-            r#"{"sub":"u1","given_name":"Jo","family_name":"Bloggs","email":"jo@firm.example","xero_userid":"x1","nonce":"n","amr":["pwd"],"name":42}"#,
-        ))
-        .unwrap();
-        assert_eq!(claims.given_name.as_deref(), Some("Jo"));
-        assert_eq!(claims.email.as_deref(), Some("jo@firm.example"));
-        assert_eq!(claims.xero_user_id.as_deref(), Some("x1"));
-        assert_eq!(claims.name, None, "a non-string claim is ignored, not fatal");
-        assert_eq!(claims.display_name().as_deref(), Some("Jo Bloggs"));
-        let named = IdTokenClaims::from_jwt(&jwt(r#"{"name":"Jo B"}"#)).unwrap();
-        assert_eq!(named.display_name().as_deref(), Some("Jo B"));
-        let email_only = IdTokenClaims::from_jwt(&jwt(r#"{"email":"a@b.c"}"#)).unwrap();
-        assert_eq!(email_only.display_name().as_deref(), Some("a@b.c"));
-    }
-
-    #[test]
-    fn rejects_non_jwts_without_quoting_them() {
-        for bad in [
-            "",
-            "abc",
-            "a.b",
-            "a.b.c.d",
-            "a.!!!.c",
-            &format!("a.{}.c", "bm90IGpzb24"),
-        ] {
-            let err = IdTokenClaims::from_jwt(bad).unwrap_err();
-            assert!(matches!(err, XpmError::OAuth { .. }), "{bad}: {err}");
-        }
-        let secret_looking = "header.c2VjcmV0LXRva2VuLXZhbHVl.sig";
-        assert!(!IdTokenClaims::from_jwt(secret_looking)
-            .unwrap_err()
-            .to_string()
-            .contains("c2VjcmV0"));
-    }
-
-    #[test]
-    fn padded_payloads_are_accepted() {
-        let b64 = base64::engine::general_purpose::URL_SAFE;
-        let token = format!("h.{}.s", b64.encode(r#"{"email":"x@y.z"}"#));
-        assert_eq!(
-            IdTokenClaims::from_jwt(&token).unwrap().email.as_deref(),
-            Some("x@y.z")
-        );
-    }
 
     #[test]
     fn state_comparison() {
