@@ -232,6 +232,7 @@ impl Engine {
         let login = LoginFlow::new(LoginOptions {
             timeout: options.login_timeout,
             deep_link_scheme: settings.xero.deep_link_scheme.clone(),
+            clock: options.clock.clone(),
         });
         let engine = Engine {
             readers: ReadPool::new(db_path.clone(), options.clock.clone()),
@@ -389,6 +390,9 @@ impl Engine {
                     authorization: parse_url("issuer", &pinned.issuer)?,
                     token: parse_url("token endpoint", token)?,
                     revocation: parse_url("revocation endpoint", revocation)?,
+                    // Id tokens and userinfo belong to logins, which use the settings' Xero.
+                    jwks: None,
+                    userinfo: None,
                 },
             )?,
             _ => Identity::discover(config).await?,
