@@ -37,6 +37,11 @@ enum Command {
     Demo(commands::demo::Args),
     /// Run an offline Xero (identity, connections, Practice Manager 3.1) on loopback.
     Sandbox(commands::sandbox::Args),
+    /// Run the schedule without the window, and register it with the OS's service manager.
+    Service {
+        #[command(subcommand)]
+        command: commands::service::ServiceCommand,
+    },
     /// Tools for Xero Practice Manager responses.
     Xpm {
         #[command(subcommand)]
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
         Command::Disconnect(args) => commands::disconnect::run(&global, args),
         Command::Demo(args) => commands::demo::run(&global, args),
         Command::Sandbox(args) => commands::sandbox::run(args),
+        Command::Service { command } => commands::service::run(&global, command),
         Command::Xpm {
             command: XpmCommand::Decode(args),
         } => commands::xpm_decode::run(args),

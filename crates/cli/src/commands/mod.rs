@@ -5,6 +5,7 @@ pub mod demo;
 pub mod disconnect;
 pub mod history;
 pub mod sandbox;
+pub mod service;
 pub mod status;
 pub mod sync;
 pub mod xpm_decode;

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use hownow_sync::scheduler::{SchedulerHolder, SchedulerLock};
 use hownow_sync::{ConnectionOverview, ConnectionStatus};
 use serde::Serialize;
 
@@ -18,6 +19,8 @@ pub struct Args {
 struct StatusView<'a> {
     data_dir: String,
     credential_storage: String,
+    /// Who runs the schedule of this data dir now (the service or the app), if anyone.
+    scheduler: Option<SchedulerHolder>,
     connections: Vec<ConnectionView<'a>>,
 }
 
@@ -79,16 +82,24 @@ impl<'a> ConnectionView<'a> {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let engine = common::open_engine(global)?;
     let overviews = engine.status()?;
+    let scheduler = SchedulerLock::holder(engine.data_dir())?;
     if args.json {
         common::print_json(&StatusView {
             data_dir: engine.data_dir().display().to_string(),
             credential_storage: engine.credential_storage_description(),
+            scheduler,
             connections: overviews.iter().map(ConnectionView::of).collect(),
         })?;
         return Ok(ExitCode::SUCCESS);
     }
     println!("Data dir: {}", engine.data_dir().display());
     println!("Tokens: {}", engine.credential_storage_description());
+    match &scheduler {
+        Some(holder) => println!("{}.", holder.describe()),
+        None => println!(
+            "No scheduled syncs run now: open HowNow Admin, or run `hownow service run` (or install it with `hownow service install`)."
+        ),
+    }
     if overviews.is_empty() {
         println!("No practice is connected yet: run `hownow connect`.");
     }

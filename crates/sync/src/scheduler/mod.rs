@@ -34,7 +34,6 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::engine::EngineError;
@@ -45,6 +44,8 @@ use crate::sync::{Progress, SyncRequest};
 
 pub use events::{EventSink, FinishedRun, SchedulerEvent};
 pub use lock::{SchedulerHolder, SchedulerHost, SchedulerLock};
+/// Stops [`Scheduler::run`]; re-exported so hosts need no tokio-util of their own.
+pub use tokio_util::sync::CancellationToken;
 pub use work::{Scheduled, ScheduledWork};
 
 /// Re-plan at least this often: timers do not run while the computer sleeps.
