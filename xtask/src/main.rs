@@ -37,6 +37,8 @@ const PACKAGES: &[&str] = &[
     "desktop-file-utils",
     // The UI's unit tests run on Node's built-in test runner (no npm packages).
     "nodejs",
+    // `systemd-analyze verify` checks the unit `hownow service install` writes.
+    "systemd",
 ];
 
 fn main() -> ExitCode {

@@ -42,6 +42,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::service::ServiceCommand,
     },
+    /// Write a zip for support: recent logs, settings without secrets, the last runs, versions.
+    SupportBundle(commands::support_bundle::Args),
     /// Tools for Xero Practice Manager responses.
     Xpm {
         #[command(subcommand)]
@@ -58,6 +60,13 @@ enum XpmCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let global = cli.global;
+    // Commands that reach Xero or change the directory leave a trace in the data dir's log.
+    let _log = match &cli.command {
+        Command::Connect(_) | Command::Sync(_) | Command::Disconnect(_) => {
+            Some(commands::logging::init(&global, "cli"))
+        }
+        _ => None,
+    };
     let result = match cli.command {
         Command::Connect(args) => commands::connect::run(&global, args),
         Command::Sync(args) => commands::sync::run(&global, args),
@@ -68,6 +77,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&global, args),
         Command::Sandbox(args) => commands::sandbox::run(args),
         Command::Service { command } => commands::service::run(&global, command),
+        Command::SupportBundle(args) => commands::support_bundle::run(&global, args),
         Command::Xpm {
             command: XpmCommand::Decode(args),
         } => commands::xpm_decode::run(args),
