@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "connections_list",
     "connection_disconnect",
     "login_start",
+    "connection_rename",
     "login_open_again",
     "login_cancel",
     "login_state",

@@ -64,6 +64,8 @@ pub struct ConnectionView {
     pub demo: bool,
     pub client_count: u64,
     pub contact_count: u64,
+    /// Xero's name, while the administrator's own name is shown.
+    pub renamed_from: Option<String>,
     pub last_sync: Option<RunView>,
     pub next_sync: Option<NextSync>,
     pub progress: Option<ProgressView>,
@@ -98,6 +100,7 @@ impl ConnectionView {
         ConnectionView {
             id: c.id,
             provider: c.provider.clone(),
+            renamed_from: c.renamed_from.clone(),
             tenant_id: c.tenant_id.clone(),
             tenant_name: c.tenant_name.clone(),
             authorised_by: Person {

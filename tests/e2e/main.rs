@@ -142,6 +142,19 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     assert_eq!(w.text("[data-testid='tenant-name']").await, DEMO_PRACTICE.name);
     w.shot("connection-card").await;
 
+    // The card renames the practice locally; Xero's name stays beside it.
+    w.click("rename").await;
+    let input = w.testid("rename-input").await;
+    input.clear().await.unwrap();
+    input.send_keys("Harbour (our name)").await.unwrap();
+    w.click("rename-save").await;
+    w.wait_text("[data-testid='tenant-name']", "the new name", |t| {
+        t == "Harbour (our name)"
+    })
+    .await;
+    let xero_name = w.text("[data-testid='renamed-from']").await;
+    assert!(xero_name.contains(DEMO_PRACTICE.name), "{xero_name}");
+
     // Staff edit a client in XPM; "Changes since last sync" from the Refresh menu brings it.
     let uuid = {
         let snapshot = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();

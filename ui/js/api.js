@@ -43,6 +43,7 @@ export const api = {
 
   connections: () => call('connections_list'),
   disconnect: (connectionId, keepData) => call('connection_disconnect', { connectionId, keepData }),
+  rename: (connectionId, name) => call('connection_rename', { connectionId, name }),
 
   // Reauthorising is the same login: choosing the practice again restores its connection.
   startLogin: () => call('login_start'),

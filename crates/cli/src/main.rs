@@ -33,6 +33,8 @@ enum Command {
     History(commands::history::Args),
     /// Remove the connection at Xero and forget its token; keep or delete the local data.
     Disconnect(commands::disconnect::Args),
+    /// Give a practice your own name (kept locally), or go back to Xero's.
+    Rename(commands::rename::Args),
     /// The whole journey, headless, against an in-process sandbox.
     Demo(commands::demo::Args),
     /// Run an offline Xero (identity, connections, Practice Manager 3.1) on loopback.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Clients(args) => commands::clients::run(&global, args),
         Command::History(args) => commands::history::run(&global, args),
         Command::Disconnect(args) => commands::disconnect::run(&global, args),
+        Command::Rename(args) => commands::rename::run(&global, args),
         Command::Demo(args) => commands::demo::run(&global, args),
         Command::Sandbox(args) => commands::sandbox::run(args),
         Command::Service { command } => commands::service::run(&global, command),

@@ -453,10 +453,7 @@ async fn a_login_does_not_save_this_commands_overrides() {
 async fn sandbox_with(identity: hownow_sandbox::identity::IdentityConfig) -> hownow_sandbox::Sandbox {
     hownow_sandbox::Sandbox::start(hownow_sandbox::SandboxConfig {
         clients: 3,
-        identity: hownow_sandbox::identity::IdentityConfig {
-            auto_consent: true,
-            ..identity
-        },
+        identity,
         switches: hownow_sandbox::Switches::unlimited(),
         ..hownow_sandbox::SandboxConfig::default()
     })
@@ -468,6 +465,7 @@ async fn sandbox_with(identity: hownow_sandbox::identity::IdentityConfig) -> how
 async fn an_id_token_the_issuer_did_not_sign_refuses_the_login() {
     let sandbox = sandbox_with(hownow_sandbox::identity::IdentityConfig {
         id_token_unpublished_key: true,
+        auto_consent: true,
         ..Default::default()
     })
     .await;
@@ -498,6 +496,7 @@ async fn an_id_token_the_issuer_did_not_sign_refuses_the_login() {
 async fn an_id_token_without_a_profile_is_completed_from_userinfo() {
     let sandbox = sandbox_with(hownow_sandbox::identity::IdentityConfig {
         id_token_profile: false,
+        auto_consent: true,
         ..Default::default()
     })
     .await;
@@ -509,5 +508,68 @@ async fn an_id_token_without_a_profile_is_completed_from_userinfo() {
         connection.authorised_by_email.as_deref(),
         Some("ava.partner@harbour.example")
     );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn nameless_practices_are_named_after_their_id_and_can_be_renamed() {
+    let sandbox = sandbox_with(hownow_sandbox::identity::IdentityConfig {
+        nameless_practices: true,
+        ..Default::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
+    let short = |id: &str| format!("Xero Practice Manager ({})", &id[..8]);
+    let started = engine.start_login(loopback()).await.unwrap();
+    let browser = browser();
+    let location = authorize(&browser, &started.authorize_url, Some("u-2")).await;
+    assert_eq!(land(&browser, &location).await.0, 200);
+    let login = engine.wait_for_login().await.unwrap();
+    let names: Vec<String> = login.tenants.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(names, [short(DEMO_PRACTICE.id), short(SECOND_PRACTICE.id)]);
+    // The picker's name, and a unique start of the id, both choose.
+    let second = engine.finish_login(Some(&SECOND_PRACTICE.id[..6])).await.unwrap();
+    assert_eq!(second.tenant_name, short(SECOND_PRACTICE.id));
+    let first = connect_as(&engine, "u-2", &short(DEMO_PRACTICE.id)).await;
+
+    let renamed = engine
+        .rename_connection(first.id, Some("  Harbour & Co  "))
+        .unwrap();
+    assert_eq!(renamed.tenant_name, "Harbour & Co");
+    assert_eq!(renamed.renamed_from, Some(short(DEMO_PRACTICE.id)));
+    assert_eq!(engine.connection(Some("harbour & co")).unwrap().id, first.id);
+    assert_eq!(
+        engine.connection(Some(&SECOND_PRACTICE.id[..5])).unwrap().id,
+        second.id
+    );
+    let taken = engine
+        .rename_connection(second.id, Some("HARBOUR & CO"))
+        .unwrap_err();
+    assert!(
+        taken.is_usage() && taken.to_string().contains("already called"),
+        "{taken}"
+    );
+    assert!(engine
+        .rename_connection(second.id, Some("a\nb"))
+        .unwrap_err()
+        .is_usage());
+    assert!(engine
+        .rename_connection(second.id, Some(&"x".repeat(101)))
+        .is_err());
+
+    // A reconnect rewrites Xero's side of the row; the local name stays.
+    let again = connect_as(&engine, "u-2", &short(DEMO_PRACTICE.id)).await;
+    assert_eq!(again.id, first.id);
+    assert_eq!(
+        engine
+            .connection(Some(&first.id.to_string()))
+            .unwrap()
+            .tenant_name,
+        "Harbour & Co"
+    );
+    let reset = engine.rename_connection(first.id, None).unwrap();
+    assert_eq!(reset.tenant_name, short(DEMO_PRACTICE.id));
+    assert_eq!(reset.renamed_from, None);
     sandbox.shutdown().await;
 }

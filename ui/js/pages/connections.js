@@ -125,6 +125,66 @@ function lastSyncLine(run) {
   ];
 }
 
+/** The card's title, with Rename: the administrator's own name, for a practice Xero names badly. */
+function titleBlock(ctx, connection, titleId, reload) {
+  const root = h('div', { class: 'card-title-block' });
+  const show = () => {
+    clear(root).append(
+      h('p', { class: 'eyebrow' }, 'Xero Practice Manager'),
+      h('h2', { class: 'card-title', id: titleId, 'data-testid': 'tenant-name' }, connection.tenantName),
+      h('button', { type: 'button', class: 'btn btn-link', 'data-testid': 'rename', onclick: edit }, 'Rename'),
+    );
+  };
+  const edit = () => {
+    const hintId = uid('rename-hint');
+    const input = h('input', {
+      type: 'text',
+      value: connection.tenantName,
+      maxlength: '100',
+      required: true,
+      'aria-label': 'Practice name',
+      'aria-describedby': hintId,
+      'data-testid': 'rename-input',
+    });
+    const hint = h('p', { class: 'hint', id: hintId }, 'Shown here, in the tray and in the CLI. Xero keeps its own name.');
+    const save = async (name) => {
+      try {
+        await ctx.api.rename(connection.id, name);
+        toast(name ? `Renamed to ${name}.` : 'The practice has Xero’s name again.', 'ok');
+        reload();
+      } catch (e) {
+        hint.textContent = e.message;
+        hint.setAttribute('role', 'alert');
+        input.setAttribute('aria-invalid', 'true');
+        input.focus();
+      }
+    };
+    const form = h(
+      'form',
+      {
+        class: 'rename-form',
+        'data-testid': 'rename-form',
+        onsubmit: (event) => {
+          event.preventDefault();
+          save(input.value.trim());
+        },
+      },
+      input,
+      h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'rename-save' }, 'Save'),
+      connection.renamedFrom
+        ? h('button', { type: 'button', class: 'btn', onclick: () => save(null) }, 'Use Xero’s name')
+        : null,
+      h('button', { type: 'button', class: 'btn', onclick: show }, 'Cancel'),
+      hint,
+    );
+    clear(root).append(h('p', { class: 'eyebrow' }, 'Xero Practice Manager'), form);
+    input.focus();
+    input.select();
+  };
+  show();
+  return root;
+}
+
 function connectionCard(ctx, connection, reload) {
   const syncing = connection.status === 'syncing' || Boolean(connection.progress);
   const titleId = uid('conn');
@@ -203,19 +263,19 @@ function connectionCard(ctx, connection, reload) {
     h(
       'div',
       { class: 'card-head' },
-      h(
-        'div',
-        {},
-        h('p', { class: 'eyebrow' }, 'Xero Practice Manager'),
-        h('h2', { class: 'card-title', id: titleId, 'data-testid': 'tenant-name' }, connection.tenantName),
-      ),
+      titleBlock(ctx, connection, titleId, reload),
       h('div', { class: 'chips' }, connection.demo ? chip('Demo practice (offline)', 'demo') : null, chipSlot),
     ),
     banners,
     h(
       'dl',
       { class: 'facts' },
-      field('Tenant', connection.tenantName, h('span', { class: 'muted block mono' }, connection.tenantId)),
+      field(
+        'Tenant',
+        connection.tenantName,
+        connection.renamedFrom ? h('span', { class: 'muted block', 'data-testid': 'renamed-from' }, `Xero calls it ${connection.renamedFrom}`) : null,
+        h('span', { class: 'muted block mono' }, connection.tenantId),
+      ),
       field(
         'Authorised by',
         connection.authorisedBy?.name ?? '—',

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod disconnect;
 pub mod history;
 pub mod logging;
+pub mod rename;
 pub mod sandbox;
 pub mod service;
 pub mod status;

@@ -27,6 +27,10 @@ pub struct Args {
     /// Authorize redirects at once, as the first demo user (who has the privilege).
     #[arg(long)]
     pub auto_consent: bool,
+    /// `/connections` names no Practice Manager tenant (`"tenantName": null`), as the example in
+    /// Xero's documentation does.
+    #[arg(long)]
+    pub nameless_practices: bool,
     /// Register this client id (repeatable); without any, every client id is accepted.
     #[arg(long = "client-id", value_name = "ID")]
     pub client_ids: Vec<String>,
@@ -80,6 +84,7 @@ impl Args {
             client_ids: self.client_ids.clone(),
             redirect_uris: self.redirect_uris.clone(),
             auto_consent: self.auto_consent,
+            nameless_practices: self.nameless_practices,
             ..IdentityConfig::default()
         };
         if let Some(secs) = self.access_token_lifetime {

@@ -117,6 +117,9 @@ pub struct IdentityConfig {
     pub id_token_profile: bool,
     /// Signs id tokens with a key the key set does not publish: what a forged token looks like.
     pub id_token_unpublished_key: bool,
+    /// `GET /connections` gives `"tenantName": null` for Practice Manager tenants, as the example
+    /// in Xero's documentation does.
+    pub nameless_practices: bool,
 }
 
 impl Default for IdentityConfig {
@@ -130,6 +133,7 @@ impl Default for IdentityConfig {
             deep_link_scheme: "nz.co.hownow.admin".to_owned(),
             id_token_profile: true,
             id_token_unpublished_key: false,
+            nameless_practices: false,
         }
     }
 }

@@ -31,8 +31,8 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 pub use callback::CallbackRejected;
-pub(crate) use tenants::display_name as tenant_display_name;
-pub use tenants::{TenantChoice, PRIVILEGE_GUIDANCE};
+pub(crate) use tenants::{display_name as tenant_display_name, is_id_prefix};
+pub use tenants::{nameless_practice, TenantChoice, MIN_ID_PREFIX, PRIVILEGE_GUIDANCE};
 
 use crate::clock::{Clock, SystemClock};
 use callback::{CallbackAnswer, CallbackParams};

@@ -31,15 +31,37 @@ impl From<&XeroConnection> for TenantChoice {
     }
 }
 
+/// Xero's name for the tenant. Xero's `/connections` may give none for a Practice Manager tenant
+/// (its documented example has `"tenantName": null`), and no XPM 3.1 endpoint names the practice,
+/// so a nameless one is called after its id; the administrator can rename it on its card.
 pub(crate) fn display_name(c: &XeroConnection) -> String {
     c.tenant_name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| c.tenant_id.clone())
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| nameless_practice(&c.tenant_id))
 }
 
-/// Picks the tenant: by id or Xero connection id, else by name (case-insensitive); with no
-/// wish, the only one. Returns its index in `tenants`.
+/// "Xero Practice Manager (1a2b3c4d)": the first 8 characters of the tenant id.
+pub fn nameless_practice(tenant_id: &str) -> String {
+    let short: String = tenant_id.chars().take(8).collect();
+    format!("Xero Practice Manager ({short})")
+}
+
+/// The shortest tenant-id prefix `--tenant` takes: shorter ones would match by accident.
+pub const MIN_ID_PREFIX: usize = 4;
+
+/// Whether `wanted` is a prefix of `id` long enough to mean it (case-insensitive).
+pub(crate) fn is_id_prefix(id: &str, wanted: &str) -> bool {
+    wanted.len() >= MIN_ID_PREFIX
+        && id.len() >= wanted.len()
+        && id.is_char_boundary(wanted.len())
+        && id[..wanted.len()].eq_ignore_ascii_case(wanted)
+}
+
+/// Picks the tenant: by id or Xero connection id, else by name (case-insensitive), else by a
+/// unique prefix of its id; with no wish, the only one. Returns its index in `tenants`.
 pub(crate) fn choose(tenants: &[XeroConnection], wanted: Option<&str>) -> Result<usize, ConnectError> {
     let names = || tenants.iter().map(display_name).collect::<Vec<_>>();
     let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
@@ -61,12 +83,26 @@ pub(crate) fn choose(tenants: &[XeroConnection], wanted: Option<&str>) -> Result
         .filter(|(_, t)| display_name(t).to_lowercase() == wanted_lower)
         .map(|(i, _)| i)
         .collect();
+    let by_prefix = || -> Vec<usize> {
+        tenants
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| is_id_prefix(&t.tenant_id, wanted))
+            .map(|(i, _)| i)
+            .collect()
+    };
     match by_name.as_slice() {
         [one] => Ok(*one),
-        [] => Err(ConnectError::UnknownTenant {
-            wanted: wanted.to_string(),
-            tenants: names(),
-        }),
+        [] => match by_prefix().as_slice() {
+            [one] => Ok(*one),
+            [] => Err(ConnectError::UnknownTenant {
+                wanted: wanted.to_string(),
+                tenants: names(),
+            }),
+            _ => Err(ConnectError::AmbiguousTenant {
+                wanted: wanted.to_string(),
+            }),
+        },
         _ => Err(ConnectError::AmbiguousTenant {
             wanted: wanted.to_string(),
         }),
@@ -108,6 +144,30 @@ mod tests {
         assert!(matches!(
             choose(&twins, Some("SAME")),
             Err(ConnectError::AmbiguousTenant { .. })
+        ));
+    }
+
+    #[test]
+    fn a_nameless_practice_is_named_after_its_id_and_found_by_a_prefix() {
+        let mut nameless = tenant("4f3b2a10-9c8d-4e7f-a6b5-c4d3e2f1a0b9", "");
+        nameless.tenant_name = None;
+        assert_eq!(display_name(&nameless), "Xero Practice Manager (4f3b2a10)");
+        let mut blank = tenant("abcdef12-0000", "  ");
+        assert_eq!(display_name(&blank), "Xero Practice Manager (abcdef12)");
+        blank.tenant_name = Some(" Harbour ".into());
+        assert_eq!(display_name(&blank), "Harbour");
+
+        let two = [nameless, tenant("4f3b9999-0000", "Other")];
+        assert_eq!(choose(&two, Some("4F3B2A")).unwrap(), 0);
+        assert_eq!(choose(&two, Some("Xero Practice Manager (4f3b2a10)")).unwrap(), 0);
+        assert!(matches!(
+            choose(&two, Some("4f3b")),
+            Err(ConnectError::AmbiguousTenant { .. })
+        ));
+        // Too short to mean one practice, even when only one would match.
+        assert!(matches!(
+            choose(&two, Some("4f3")),
+            Err(ConnectError::UnknownTenant { .. })
         ));
     }
 

@@ -35,6 +35,7 @@
 //!   disconnecting, a status change) are short; made while another connection's sync holds the
 //!   lock, they wait their turn ([`Engine::write`]) rather than fail.
 
+mod naming;
 mod overview;
 mod readers;
 mod settings;
@@ -70,11 +71,11 @@ use crate::tokens::TokenManager;
 pub use overview::ConnectionOverview;
 use readers::ReadPool;
 pub use readers::Reader;
-pub use support::{BundleHost, BundleReport, BUNDLE_LOG_BYTES, BUNDLE_RUNS};
 pub use settings::{
     default_data_dir, resolve_data_dir, CredentialStorage, EngineSettings, XeroSettings, XeroTimeouts,
     APP_IDENTIFIER, ENV_API_BASE, ENV_CLIENT_ID, ENV_DATA_DIR, ENV_ISSUER,
 };
+pub use support::{BundleHost, BundleReport, BUNDLE_LOG_BYTES, BUNDLE_RUNS};
 
 const DB_FILE: &str = "hownow.sqlite3";
 const CREDENTIALS_FILE: &str = "credentials.json";
@@ -95,6 +96,12 @@ pub enum EngineError {
 
     #[error("several practices are connected ({}); say which one", names.join(", "))]
     WhichConnection { names: Vec<String> },
+
+    #[error("several connected practices have ids starting \"{wanted}\" ({}); give more of the id", names.join(", "))]
+    AmbiguousConnection { wanted: String, names: Vec<String> },
+
+    #[error("{0}")]
+    InvalidName(String),
 
     #[error("no connected practice is called or has the id \"{0}\"")]
     NoSuchConnection(String),
@@ -121,6 +128,8 @@ impl EngineError {
             self,
             EngineError::WhichConnection { .. }
                 | EngineError::NoSuchConnection(_)
+                | EngineError::AmbiguousConnection { .. }
+                | EngineError::InvalidName(_)
                 | EngineError::MissingClientId
                 | EngineError::Connect(
                     ConnectError::ChooseTenant { .. }
@@ -566,35 +575,6 @@ impl Engine {
     /// Every connection, disconnected ones (kept data) included.
     pub fn connections(&self) -> Result<Vec<Connection>> {
         Ok(self.reader()?.connections()?)
-    }
-
-    /// The live connection `selector` names (its number, tenant id or name, case-insensitive),
-    /// or the only live one.
-    pub fn connection(&self, selector: Option<&str>) -> Result<Connection> {
-        let live: Vec<Connection> = self
-            .connections()?
-            .into_iter()
-            .filter(|c| c.status != ConnectionStatus::Disconnected)
-            .collect();
-        match selector.map(str::trim).filter(|s| !s.is_empty()) {
-            None => match live.len() {
-                0 => Err(EngineError::NotConnected),
-                1 => Ok(live.into_iter().next().expect("one")),
-                _ => Err(EngineError::WhichConnection {
-                    names: live.into_iter().map(|c| c.tenant_name).collect(),
-                }),
-            },
-            Some(wanted) => {
-                let lower = wanted.to_lowercase();
-                live.into_iter()
-                    .find(|c| {
-                        c.id.to_string() == wanted
-                            || c.tenant_id.eq_ignore_ascii_case(wanted)
-                            || c.tenant_name.to_lowercase() == lower
-                    })
-                    .ok_or_else(|| EngineError::NoSuchConnection(wanted.to_string()))
-            }
-        }
     }
 
     // ---- sync -----------------------------------------------------------------------------

@@ -55,7 +55,11 @@ pub struct Connection {
     /// The `id` of Xero's `/connections` entry (what `DELETE /connections/{id}` takes).
     pub xero_connection_id: String,
     pub tenant_id: String,
+    /// The practice's name as shown everywhere: the administrator's own name for it when they
+    /// renamed it, else Xero's.
     pub tenant_name: String,
+    /// Xero's name for the practice while the administrator's name is shown instead.
+    pub renamed_from: Option<String>,
     pub authorised_by_name: Option<String>,
     pub authorised_by_email: Option<String>,
     /// The Xero user who authorised it (`xero_userid`, else `sub`), when the id token said.
@@ -125,6 +129,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Connection> {
         xero_connection_id: row.get(2)?,
         tenant_id: row.get(3)?,
         tenant_name: row.get(4)?,
+        renamed_from: None,
         authorised_by_name: row.get(5)?,
         authorised_by_email: row.get(6)?,
         status: ConnectionStatus::parse(&row.get::<_, String>(7)?),

@@ -3,7 +3,7 @@
 //!
 //! A sync holds the directory's write lock for the whole of its transaction, which at XPM's pace
 //! lasts minutes. What must be written meanwhile (a token refresh's time, the schedule's next-due
-//! times, the administrator's sync settings) goes here instead: SQLite locks per file, and
+//! times, the administrator's sync settings and name for the practice) goes here instead: SQLite locks per file, and
 //! every write to this file is one short autocommit statement, so nothing here ever waits on a
 //! sync, in this process or another. A value here overrides the directory's older column of the
 //! same name (the directory's columns are what data dirs from before this file hold).
@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS connection_state (
     next_token_refresh_at TEXT,
     updated_at            TEXT NOT NULL
 );";
+
+/// Columns added after the first state files were written: (name, declaration).
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    // The administrator's name for the practice (the card's Rename).
+    ("local_name", "TEXT"),
+];
 
 /// The state file that goes with the directory at `db_path`.
 pub fn state_path(db_path: &Path) -> PathBuf {
@@ -58,6 +64,7 @@ impl StateDb {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.execute_batch(SCHEMA)?;
+        add_missing_columns(&db)?;
         Ok(StateDb { db })
     }
 
@@ -76,20 +83,23 @@ impl StateDb {
 
     /// Lays this file's values over a connection read from the directory.
     pub(crate) fn overlay(&self, connection: &mut Connection) -> Result<()> {
+        // By name, and tolerant of a missing column: a reader may open a state file that no
+        // writer of this version has opened (and widened) yet.
         let row = self
             .db
             .query_row(
-                "SELECT settings, token_refreshed_at, next_changes_due_at, next_full_due_at, \
-                 next_token_refresh_at FROM connection_state WHERE connection_id = ?1",
+                "SELECT * FROM connection_state WHERE connection_id = ?1",
                 [connection.id],
                 |r| {
-                    Ok((
-                        r.get::<_, Option<String>>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                    ))
+                    let text = |name: &str| r.get::<_, Option<String>>(name).ok().flatten();
+                    Ok(StateRow {
+                        settings: text("settings"),
+                        token_refreshed_at: text("token_refreshed_at"),
+                        next_changes_due_at: text("next_changes_due_at"),
+                        next_full_due_at: text("next_full_due_at"),
+                        next_token_refresh_at: text("next_token_refresh_at"),
+                        local_name: text("local_name"),
+                    })
                 },
             )
             .optional();
@@ -99,25 +109,33 @@ impl StateDb {
             Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("no such table") => None,
             Err(e) => return Err(e.into()),
         };
-        let Some((settings, refreshed, changes, full, token)) = row else {
+        let Some(row) = row else {
             return Ok(());
         };
-        if let Some(settings) = settings {
+        if let Some(settings) = row.settings {
             // Unknown or broken settings fall back to defaults rather than lock the admin out.
             connection.settings = serde_json::from_str(&settings).unwrap_or_default();
         }
         let ts = |s: Option<String>| s.as_deref().and_then(clock::from_db);
-        connection.token_refreshed_at = connection.token_refreshed_at.max(ts(refreshed));
-        if let Some(t) = ts(changes) {
+        connection.token_refreshed_at = connection.token_refreshed_at.max(ts(row.token_refreshed_at));
+        if let Some(t) = ts(row.next_changes_due_at) {
             connection.next_changes_due_at = Some(t);
         }
-        if let Some(t) = ts(full) {
+        if let Some(t) = ts(row.next_full_due_at) {
             connection.next_full_due_at = Some(t);
         }
-        if let Some(t) = ts(token) {
+        if let Some(t) = ts(row.next_token_refresh_at) {
             connection.next_token_refresh_at = Some(t);
         }
+        if let Some(name) = row.local_name {
+            connection.renamed_from = Some(std::mem::replace(&mut connection.tenant_name, name));
+        }
         Ok(())
+    }
+
+    /// Sets (or with `None` clears) the administrator's name for a practice.
+    pub(crate) fn set_local_name(&self, id: i64, name: Option<&str>, now: OffsetDateTime) -> Result<()> {
+        self.upsert(id, "local_name", name.map(str::to_string), now)
     }
 
     fn upsert(&self, id: i64, column: &str, value: Option<String>, now: OffsetDateTime) -> Result<()> {
@@ -167,6 +185,33 @@ impl StateDb {
             .execute("DELETE FROM connection_state WHERE connection_id = ?1", [id])?;
         Ok(())
     }
+}
+
+/// One row of `connection_state`, every column optional.
+struct StateRow {
+    settings: Option<String>,
+    token_refreshed_at: Option<String>,
+    next_changes_due_at: Option<String>,
+    next_full_due_at: Option<String>,
+    next_token_refresh_at: Option<String>,
+    local_name: Option<String>,
+}
+
+fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
+    let mut have = Vec::new();
+    let mut info = db.prepare("PRAGMA table_info(connection_state)")?;
+    let mut rows = info.query([])?;
+    while let Some(row) = rows.next()? {
+        have.push(row.get::<_, String>(1)?);
+    }
+    for (name, declaration) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            db.execute_batch(&format!(
+                "ALTER TABLE connection_state ADD COLUMN {name} {declaration}"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Records a token refresh's time without opening the directory: the token manager calls this

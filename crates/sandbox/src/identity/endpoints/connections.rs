@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::identity::store::{Connection, Grant};
 use crate::identity::{gateway, rejection, GatewayRejection, Identity};
+use crate::tenants::TenantKind;
 
 /// One element of `GET /connections`, spelled as Xero spells it.
 #[derive(Serialize)]
@@ -21,19 +22,20 @@ struct ConnectionView {
     auth_event_id: String,
     tenant_id: &'static str,
     tenant_type: &'static str,
-    tenant_name: &'static str,
+    tenant_name: Option<&'static str>,
     created_date_utc: String,
     updated_date_utc: String,
 }
 
-impl From<Connection> for ConnectionView {
-    fn from(c: Connection) -> Self {
+impl ConnectionView {
+    fn new(c: Connection, nameless_practices: bool) -> Self {
+        let nameless = nameless_practices && c.tenant.kind == TenantKind::PracticeManager;
         ConnectionView {
             id: c.id,
             auth_event_id: c.auth_event_id,
             tenant_id: c.tenant.id,
             tenant_type: c.tenant.kind.as_xero_str(),
-            tenant_name: c.tenant.name,
+            tenant_name: (!nameless).then_some(c.tenant.name),
             created_date_utc: xero_timestamp(c.created),
             updated_date_utc: xero_timestamp(c.updated),
         }
@@ -73,7 +75,7 @@ pub async fn list(
                 .as_ref()
                 .is_none_or(|wanted| wanted.eq_ignore_ascii_case(&c.auth_event_id))
         })
-        .map(ConnectionView::from)
+        .map(|c| ConnectionView::new(c, identity.config().nameless_practices))
         .collect();
     Json(connections).into_response()
 }
