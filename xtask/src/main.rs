@@ -316,3 +316,39 @@ fn bundle() -> Result<(), String> {
     c.args(["tauri", "build", "--bundles", "deb", "--", "-p", "hownow-admin"]);
     status(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::root;
+
+    /// The hosted workflow cannot run here, so its promise is checked where it can be: its Linux
+    /// job runs this machine's CI script, which runs the README's test command, and every
+    /// platform the README names has a test job and an installer job.
+    #[test]
+    fn the_hosted_workflow_mirrors_the_local_ci() {
+        let read = |path: &str| std::fs::read_to_string(root().join(path)).unwrap();
+        let workflow = read(".github/workflows/ci.yml");
+        let local = read(".ci/run");
+        assert!(local.contains("exec cargo xtask test"), "{local}");
+        assert!(
+            workflow.contains("run: bash .ci/run"),
+            "the Linux job runs .ci/run"
+        );
+        assert!(
+            workflow.contains("run: cargo xtask test"),
+            "macOS and Windows run the same command"
+        );
+        for os in ["ubuntu-24.04", "macos-14", "windows-2022"] {
+            assert_eq!(
+                workflow.matches(os).count(),
+                2,
+                "{os}: one test job and one installer job"
+            );
+        }
+        let readme = read("README.md");
+        assert!(
+            readme.contains(".github/workflows/ci.yml"),
+            "the README says where platforms are checked"
+        );
+    }
+}
