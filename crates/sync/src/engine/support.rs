@@ -207,21 +207,29 @@ fn generation(path: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// The last `max` bytes of a file, starting after a line break when cut.
+/// The last `max` bytes of a file, from the start of a line: when the cut falls inside a line,
+/// the rest of that line is left out too.
 fn read_tail(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    let cut = len > max;
-    if cut {
-        file.seek(SeekFrom::Start(len - max))?;
+    if len <= max {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        return Ok(bytes);
     }
+    // One byte more, before the window: whether the window starts a line.
+    file.seek(SeekFrom::Start(len - max - 1))?;
     let mut bytes = Vec::new();
-    file.take(max).read_to_end(&mut bytes)?;
-    if cut {
-        if let Some(i) = bytes.iter().position(|b| *b == b'\n') {
-            bytes.drain(..=i);
-        }
-    }
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    let skip = if bytes.first() == Some(&b'\n') {
+        1
+    } else {
+        bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| i + 1)
+    };
+    bytes.drain(..skip);
     Ok(bytes)
 }
 
@@ -300,6 +308,9 @@ mod tests {
             b"first line\nsecond line\nthird\n"
         );
         assert_eq!(read_tail(&path, 15).unwrap(), b"third\n");
+        // A cut right after a line break keeps the whole next line.
+        assert_eq!(read_tail(&path, 6).unwrap(), b"third\n");
+        assert_eq!(read_tail(&path, 18).unwrap(), b"second line\nthird\n");
         assert_eq!(generation(Path::new("logs/app.log")), 0);
         assert_eq!(generation(Path::new("logs/app.log.2")), 2);
     }
