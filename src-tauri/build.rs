@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "clients_contacts",
     "clients_export_csv",
     "reveal_file",
+    "diagnostics_save",
     "settings_get",
     "settings_save",
 ];

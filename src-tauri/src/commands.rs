@@ -258,6 +258,29 @@ pub async fn reveal_file<R: Runtime>(app: AppHandle<R>, core: Core<'_>, path: St
         .map_err(|e| CommandError::internal(e.to_string()))
 }
 
+/// Where "Save diagnostics…" wrote the support bundle.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticsView {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// "Save diagnostics…": the support bundle, as `hownow support-bundle` writes it, in the export
+/// folder (Downloads).
+#[tauri::command]
+pub async fn diagnostics_save(core: Core<'_>) -> CommandResult<DiagnosticsView> {
+    let core = core.inner().clone();
+    blocking(move || {
+        let report = crate::diagnostics::save(&core)?;
+        Ok(DiagnosticsView {
+            path: report.path.display().to_string(),
+            bytes: report.bytes,
+        })
+    })
+    .await
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
@@ -334,6 +357,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         clients_contacts,
         clients_export_csv,
         reveal_file,
+        diagnostics_save,
         settings_get,
         settings_save,
     ]

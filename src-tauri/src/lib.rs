@@ -6,8 +6,10 @@ mod commands;
 pub mod core;
 mod demo;
 mod desktop_settings;
+mod diagnostics;
 mod error;
 mod export;
+mod logging;
 mod progress;
 pub mod scheduler;
 pub mod tray;
@@ -295,14 +297,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
 
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HOWNOW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    logging::init();
 
     tauri::Builder::default()
         // First: a second launch (the OS delivering a deep link, or the user opening the app

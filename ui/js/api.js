@@ -61,6 +61,8 @@ export const api = {
   contacts: (connectionId, clientUuid) => call('clients_contacts', { connectionId, clientUuid }),
   exportCsv: (connectionId, query, raw = false) => call('clients_export_csv', { connectionId, query, raw }),
   revealFile: (path) => call('reveal_file', { path }),
+  // The support bundle (logs, settings without secrets, recent runs) written to Downloads.
+  saveDiagnostics: () => call('diagnostics_save'),
 
   settings: () => call('settings_get'),
   saveSettings: (settings) => call('settings_save', { settings }),

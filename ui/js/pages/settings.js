@@ -114,5 +114,38 @@ export async function mount(root, ctx) {
     }
   });
 
-  root.append(h('h1', {}, 'Settings'), form);
+  // Support: the same zip as `hownow support-bundle`, saved in Downloads.
+  const diagStatus = h('p', { class: 'form-status', role: 'status' });
+  const diagButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'save-diagnostics' }, 'Save diagnostics…');
+  diagButton.addEventListener('click', async () => {
+    diagButton.disabled = true;
+    diagStatus.className = 'form-status';
+    diagStatus.textContent = 'Saving…';
+    try {
+      const saved = await ctx.api.saveDiagnostics();
+      if (!ctx.isCurrent()) return;
+      const show = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Show in folder');
+      show.addEventListener('click', () => ctx.api.revealFile(saved.path).catch(() => {}));
+      diagStatus.className = 'form-status ok';
+      diagStatus.replaceChildren(`Saved ${saved.path} `, show);
+    } catch (e) {
+      diagStatus.className = 'form-status error';
+      diagStatus.textContent = e.message;
+    } finally {
+      diagButton.disabled = false;
+    }
+  });
+  const support = h(
+    'section',
+    { class: 'card' },
+    h('h2', {}, 'Support'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Saves a zip for HowNow support: recent logs, settings, the last 50 syncs and version details. It never holds your Xero sign-in; it does name your practices and clients.',
+    ),
+    h('div', { class: 'form-actions' }, diagStatus, diagButton),
+  );
+
+  root.append(h('h1', {}, 'Settings'), form, support);
 }
