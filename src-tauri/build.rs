@@ -3,6 +3,7 @@
 
 const COMMANDS: &[&str] = &[
     "app_info",
+    "scheduler_status",
     "connections_list",
     "connection_disconnect",
     "login_start",

@@ -17,7 +17,7 @@ use crate::export;
 use crate::tray::Refresh;
 use crate::views::{
     AppInfo, ClientPage, ClientRow, ConnectionView, ContactView, CsvExport, DisconnectView, FullSyncEstimate,
-    LoginView, RunView, XERO_DAY_LIMIT,
+    LoginView, RunView, SchedulerView, XERO_DAY_LIMIT,
 };
 
 type Core<'a> = State<'a, Arc<AppCore>>;
@@ -35,14 +35,23 @@ fn engine(core: &AppCore) -> Arc<hownow_sync::engine::Engine> {
     core.backend().engine.clone()
 }
 
-/// `utc_offset_minutes`: the window's offset from UTC; the daily full sync hour is local time.
+/// `utc_offset_minutes` and `time_zone` (an IANA name): the window's; the daily full sync hour is
+/// local time, kept across DST when the zone is known.
 #[tauri::command]
-pub async fn app_info(core: Core<'_>, utc_offset_minutes: Option<i32>) -> CommandResult<AppInfo> {
+pub async fn app_info(
+    core: Core<'_>,
+    utc_offset_minutes: Option<i32>,
+    time_zone: Option<String>,
+) -> CommandResult<AppInfo> {
     // The page's first request: the window is up and its script runs.
     static READY: std::sync::Once = std::sync::Once::new();
     READY.call_once(|| tracing::info!(ms = crate::millis_since_start(), "window ready"));
     if let Some(offset) = utc_offset_minutes.filter(|o| o.abs() <= 14 * 60) {
         core.update_sync_settings(move |s| s.utc_offset_minutes = offset)
+            .await?;
+    }
+    if let Some(zone) = time_zone.filter(|z| hownow_sync::schedule::is_known_zone(z)) {
+        core.update_sync_settings(move |s| s.time_zone = Some(zone.trim().to_string()))
             .await?;
     }
     let connections = core.connections().await?;
@@ -56,6 +65,21 @@ pub async fn app_info(core: Core<'_>, utc_offset_minutes: Option<i32>) -> Comman
         demo: core.backend().is_demo(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     })
+}
+
+/// Who runs the scheduled syncs, when it is not this app: the connections page's line
+/// ("Syncs are run by the HowNow service on this machine (pid 1234)").
+#[tauri::command]
+pub async fn scheduler_status(core: Core<'_>) -> CommandResult<SchedulerView> {
+    let core = core.inner().clone();
+    blocking(move || {
+        let elsewhere = crate::scheduler::scheduled_elsewhere(&core);
+        Ok(SchedulerView {
+            scheduled_here: elsewhere.is_none(),
+            message: elsewhere.map(|h| format!("{}.", h.describe())),
+        })
+    })
+    .await
 }
 
 #[tauri::command]
@@ -343,6 +367,7 @@ pub async fn settings_save(core: Core<'_>, settings: SettingsView) -> CommandRes
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
+        scheduler_status,
         connections_list,
         connection_disconnect,
         login_start,

@@ -83,6 +83,8 @@ pub struct AppCore {
     exports: Mutex<Vec<PathBuf>>,
     /// Wakes the scheduler early (a connection was made, settings changed, a run ended).
     pub(crate) schedule_changed: Notify,
+    /// The engine's scheduler while this app hosts it (see `scheduler`).
+    pub(crate) hosting: crate::scheduler::Hosting,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -134,6 +136,7 @@ impl AppCore {
             desktop: Mutex::new(desktop),
             exports: Mutex::new(Vec::new()),
             schedule_changed: Notify::new(),
+            hosting: Default::default(),
         }))
     }
 
@@ -387,20 +390,29 @@ impl AppCore {
         blocking(move || engine.plan(connection_id)).await
     }
 
-    /// The idle token refresh that keeps the 60-day refresh token alive while nothing syncs.
-    pub async fn refresh_token(&self, connection_id: i64) {
-        let engine = self.backend().engine.clone();
-        if let Err(e) = engine.refresh_token(connection_id).await {
-            let e = CommandError::from(e);
-            tracing::warn!(connection = connection_id, error = %e.message, "idle token refresh failed");
-            if e.kind == "needs_reauth" {
-                self.ui.notify(
-                    "HowNow Admin needs reauthorisation",
-                    "Xero no longer accepts the sign-in of a connection. Open HowNow Admin and choose Reauthorise.",
-                );
-                self.ui.connections_changed();
-            }
-        }
+    /// The engine's scheduler started a sync: shown as running, and a Refresh of it is refused.
+    pub(crate) fn scheduled_run_started(&self, connection_id: i64, kind: RunKind) {
+        self.mark_running(connection_id, kind);
+        self.ui.connections_changed();
+    }
+
+    pub(crate) fn scheduled_run_progress(&self, connection_id: i64, kind: RunKind, event: &Progress) {
+        self.on_progress(connection_id, kind, event);
+    }
+
+    /// The engine's scheduler ended a sync (committed, failed with `error`, or stopped).
+    pub(crate) fn scheduled_run_ended(self: &Arc<Self>, connection_id: i64, error: Option<CommandError>) {
+        let core = self.clone();
+        tokio::spawn(async move { core.after_run(connection_id, error).await });
+    }
+
+    /// A connection's syncs are paused until the admin reauthorises it.
+    pub(crate) fn needs_attention(&self, tenant_name: &str) {
+        self.ui.notify(
+            "HowNow Admin needs reauthorisation",
+            &format!("Xero no longer accepts the sign-in for {tenant_name}. Open HowNow Admin and choose Reauthorise."),
+        );
+        self.ui.connections_changed();
     }
 
     pub fn is_running(&self, connection_id: i64) -> bool {
@@ -460,26 +472,32 @@ impl AppCore {
         trigger: RunTrigger,
         force: bool,
     ) -> CommandResult<()> {
-        {
-            let mut running = lock(&self.running);
-            if running.contains_key(&connection_id) {
-                return Err(CommandError::busy(
-                    "a sync of this practice is already running; it continues by itself and this request was not queued",
-                ));
-            }
-            running.insert(
-                connection_id,
-                Running {
-                    kind,
-                    hint: SizeHint::default(),
-                    progress: None,
-                },
-            );
+        if !self.mark_running(connection_id, kind) {
+            return Err(CommandError::busy(
+                "a sync of this practice is already running; it continues by itself and this request was not queued",
+            ));
         }
         self.ui.connections_changed();
         let core = self.clone();
         tokio::spawn(async move { core.run_sync(connection_id, kind, trigger, force).await });
         Ok(())
+    }
+
+    /// Records a run of this connection in this app; `false` if one already runs here.
+    fn mark_running(&self, connection_id: i64, kind: RunKind) -> bool {
+        let mut running = lock(&self.running);
+        if running.contains_key(&connection_id) {
+            return false;
+        }
+        running.insert(
+            connection_id,
+            Running {
+                kind,
+                hint: SizeHint::default(),
+                progress: None,
+            },
+        );
+        true
     }
 
     async fn run_sync(self: Arc<Self>, connection_id: i64, kind: RunKind, trigger: RunTrigger, force: bool) {
@@ -506,9 +524,15 @@ impl AppCore {
             ..SyncRequest::new(kind, trigger)
         };
         let result = backend.engine.sync(connection_id, request, &relay).await;
-        lock(&self.running).remove(&connection_id);
+        self.after_run(connection_id, result.err().map(CommandError::from))
+            .await;
+    }
 
-        let engine = backend.engine.clone();
+    /// After a run here (manual or scheduled): no longer running; the window, tray and a
+    /// notification told how it went.
+    async fn after_run(self: &Arc<Self>, connection_id: i64, error: Option<CommandError>) {
+        lock(&self.running).remove(&connection_id);
+        let engine = self.backend().engine.clone();
         let (run, tenant_name) = blocking(move || {
             let run = engine.history(connection_id, 1)?.into_iter().next();
             let name = engine.reader()?.connection(connection_id)?.tenant_name;
@@ -516,8 +540,7 @@ impl AppCore {
         })
         .await
         .unwrap_or((None, String::new()));
-        if let Err(e) = result {
-            let e = CommandError::from(e);
+        if let Some(e) = error {
             tracing::warn!(connection = connection_id, error = %e.message, "sync failed");
             match e.kind {
                 "needs_reauth" => self.ui.notify(

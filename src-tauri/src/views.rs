@@ -2,7 +2,7 @@
 //! RFC 3339, only what a page shows). No token or secret ever reaches these types.
 
 use hownow_sync::engine::ConnectionOverview;
-use hownow_sync::{ConnectionStatus, DirectoryClient, RunCounts, RunKind, SyncRun};
+use hownow_sync::{ConnectionStatus, DirectoryClient, RunCounts, SyncRun};
 use hownow_xpm::Contact;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -15,6 +15,15 @@ pub struct AppInfo {
     /// No Xero client id is configured: the in-process Demo practice (offline) is in use.
     pub demo: bool,
     pub version: String,
+}
+
+/// Whether this app runs the scheduled syncs, and if not, who does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulerView {
+    pub scheduled_here: bool,
+    /// "Syncs are run by the HowNow service on this machine (pid 1234)."
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,22 +90,11 @@ impl ConnectionView {
             _ if syncing => "syncing",
             _ => "connected",
         };
-        let plan = &overview.plan;
-        let next_sync = match (plan.next_changes_at, plan.next_full_at) {
-            (Some(changes), Some(full)) if full <= changes => Some(NextSync {
-                at: full,
-                kind: RunKind::Full.as_str(),
-            }),
-            (Some(changes), _) => Some(NextSync {
-                at: changes,
-                kind: RunKind::Changes.as_str(),
-            }),
-            (None, Some(full)) => Some(NextSync {
-                at: full,
-                kind: RunKind::Full.as_str(),
-            }),
-            (None, None) => None,
-        };
+        // The engine's schedule says what runs next.
+        let next_sync = overview.plan.next_run().map(|(at, kind)| NextSync {
+            at,
+            kind: kind.as_str(),
+        });
         ConnectionView {
             id: c.id,
             provider: c.provider.clone(),

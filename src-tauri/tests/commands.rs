@@ -6,12 +6,14 @@
 //! The engine's clock is injected: every harness starts at 10:00 UTC tomorrow (never the wall
 //! clock's hour), and `next_sync_is_right_at_every_hour_of_the_day` walks a whole day.
 
+mod scheduler_host;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hownow_admin::core::{AppCore, AppPaths, Ui};
 use hownow_admin::views::{LoginView, ProgressView, SyncFinished};
-use hownow_sync::{Clock, ShiftedClock};
+use hownow_sync::ShiftedClock;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
@@ -190,9 +192,12 @@ impl Harness {
         self.clock.advance(time::Duration::hours(hours));
     }
 
-    /// One pass of the background scheduler; returns how long it would sleep.
+    /// One pass of the engine's scheduler as the app hosts it; how long it would sleep. Panics
+    /// when another host (the service) schedules this data dir.
     fn scheduler_pass(&self) -> Duration {
-        tauri::async_runtime::block_on(hownow_admin::scheduler::tick(&self.core))
+        tauri::async_runtime::block_on(hownow_admin::scheduler::pass(&self.core))
+            .expect("this app schedules")
+            .wake_in
     }
 
     fn save_schedule(&self, interval_hours: u32, daily_full: bool, daily_full_hour: u8) {
@@ -473,8 +478,9 @@ fn a_login_can_be_cancelled_and_reopened_only_while_pending() {
 }
 
 /// The next sync the card shows, after a full sync at each hour of a day: whichever of the
-/// changes sync (six hours on) and the daily full sync (02:00, the default) comes first. Run at
-/// every hour so a time-of-day assumption cannot hide in a test that passes only by day.
+/// changes sync (six hours on) and the daily full sync (02:00, the default, at least 3 hours
+/// after the last full one) comes first. Run at every hour so a time-of-day assumption cannot
+/// hide in a test that passes only by day.
 #[test]
 fn next_sync_is_right_at_every_hour_of_the_day() {
     let h = Harness::at(tomorrow_at(0));
@@ -494,9 +500,11 @@ fn next_sync_is_right_at_every_hour_of_the_day() {
             &time::format_description::well_known::Rfc3339,
         )
         .unwrap();
-        // Hours from this run to the next 02:00 strictly after it.
+        // Hours from this run to the first 02:00 more than 3 hours after it (the engine's
+        // MIN_FULL_GAP: a full sync stands for a night's full sync that close).
         let to_daily = match (2 + 24 - i64::from(hour)) % 24 {
             0 => 24,
+            n if n <= 3 => n + 24,
             n => n,
         };
         if to_daily <= 6 {
@@ -757,88 +765,6 @@ fn the_window_start_up_call_changes_nothing_twice() {
     h.ok("app_info", json!({"utcOffsetMinutes": 600}));
     h.ok("app_info", json!({}));
     assert_eq!(changes(), after_first, "unchanged settings announce nothing");
-}
-
-#[test]
-fn the_scheduler_runs_changes_when_due_and_catches_up_once_after_downtime() {
-    let h = Harness::new();
-    let id = h.connect()["id"].as_i64().unwrap();
-    h.ok("app_info", json!({"utcOffsetMinutes": 0}));
-    h.save_schedule(6, false, 2);
-
-    // Right after the initial sync nothing is due; the loop re-plans within a minute (timers do
-    // not run while the computer sleeps).
-    let wait = h.scheduler_pass();
-    assert!(
-        wait > Duration::ZERO && wait <= Duration::from_secs(60),
-        "{wait:?}"
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(h.finished_runs(), 1, "nothing started");
-
-    // The app was closed for 20 hours: three slots were missed, one catch-up run is due.
-    h.time_passes(20);
-    h.scheduler_pass();
-    h.wait_for("the scheduled changes sync", || h.finished_runs() == 2);
-    let run = h.last_run();
-    assert_eq!(
-        (run.kind, run.trigger, run.outcome),
-        ("changes", "schedule", "ok")
-    );
-    // The token was last refreshed "20 hours ago" too: the next pass refreshes it (the idle
-    // refresh that keeps Xero's 60-day refresh token alive) and starts nothing.
-    h.scheduler_pass();
-    let engine = h.core.backend().engine.clone();
-    let refreshed = engine
-        .store()
-        .unwrap()
-        .connection(id)
-        .unwrap()
-        .token_refreshed_at
-        .unwrap();
-    assert!(
-        h.clock.now() - refreshed < time::Duration::minutes(5),
-        "the idle token refresh ran: {refreshed}"
-    );
-    h.scheduler_pass();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(h.finished_runs(), 2, "caught up once, not once per missed slot");
-    let plan = tauri::async_runtime::block_on(h.core.plan(id)).unwrap();
-    assert_eq!(plan.due_now, None);
-    assert_eq!(
-        plan.next_changes_at.map(|at| at - run.started_at),
-        Some(time::Duration::hours(6)),
-        "the next changes sync is six hours after this one"
-    );
-}
-
-#[test]
-fn the_scheduler_prefers_the_daily_full_sync_and_leaves_paused_connections_alone() {
-    let h = Harness::new();
-    let id = h.connect()["id"].as_i64().unwrap();
-    h.ok("app_info", json!({"utcOffsetMinutes": 0}));
-    // The daily full sync's hour passed an hour ago: a day later both a changes sync and the
-    // daily full sync are due, and the full one (which brings everything) runs.
-    let hour_ago = (h.clock.now().hour() + 23) % 24;
-    h.save_schedule(6, true, hour_ago);
-    h.time_passes(25);
-    h.scheduler_pass();
-    h.wait_for("the daily full sync", || h.finished_runs() == 2);
-    let run = h.last_run();
-    assert_eq!((run.kind, run.trigger, run.outcome), ("full", "daily_full", "ok"));
-
-    // A connection waiting for reauthorisation is not synced however late it is.
-    let db = rusqlite::Connection::open(h.core.backend().engine.database_path()).unwrap();
-    db.execute(
-        "UPDATE connections SET status = 'needs_reauth' WHERE id = ?1",
-        [id],
-    )
-    .unwrap();
-    h.time_passes(25);
-    h.scheduler_pass();
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(h.finished_runs(), 2, "paused: nothing ran");
-    assert!(!h.core.is_running(id));
 }
 
 #[test]

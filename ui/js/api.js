@@ -38,8 +38,15 @@ function on(event, handler) {
 }
 
 export const api = {
-  // The window's UTC offset: the daily full sync hour is the firm's local time.
-  appInfo: () => call('app_info', { utcOffsetMinutes: -new Date().getTimezoneOffset() }),
+  // The window's UTC offset and time zone: the daily full sync hour is the firm's local time,
+  // kept across DST changes when the zone is named.
+  appInfo: () =>
+    call('app_info', {
+      utcOffsetMinutes: -new Date().getTimezoneOffset(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || null,
+    }),
+  // Whether this app runs the scheduled syncs; if not, who does (the HowNow service).
+  schedulerStatus: () => call('scheduler_status'),
 
   connections: () => call('connections_list'),
   disconnect: (connectionId, keepData) => call('connection_disconnect', { connectionId, keepData }),

@@ -168,6 +168,11 @@ impl FirmZone {
     }
 }
 
+/// Whether `name` is a time zone the schedule knows (an IANA name such as `Europe/London`).
+pub fn is_known_zone(name: &str) -> bool {
+    jiff::tz::TimeZone::get(name.trim()).is_ok()
+}
+
 fn to_jiff(t: OffsetDateTime) -> Option<jiff::Timestamp> {
     jiff::Timestamp::from_nanosecond(t.unix_timestamp_nanos()).ok()
 }
@@ -416,6 +421,14 @@ mod tests {
 
     fn due(kind: RunKind, trigger: RunTrigger) -> Option<Due> {
         Some(Due { kind, trigger })
+    }
+
+    #[test]
+    fn zones_are_known_by_their_iana_names() {
+        assert!(is_known_zone("Australia/Sydney"));
+        assert!(is_known_zone("Pacific/Auckland"));
+        assert!(!is_known_zone("Mars/Olympus_Mons"));
+        assert!(!is_known_zone(""));
     }
 
     #[test]

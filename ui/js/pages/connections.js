@@ -336,16 +336,24 @@ export async function mount(root, ctx) {
     h('h1', {}, 'Connections'),
     h('a', { class: 'btn btn-primary', href: '#/admin/connections/new', 'data-testid': 'create-connection' }, 'Create new connection'),
   );
+  // Who runs the scheduled syncs when it is not this app (the HowNow service).
+  const schedulerSlot = h('p', { class: 'hint scheduler-line', 'data-testid': 'scheduled-by', hidden: true });
   const listSlot = h('div', { class: 'connection-list' });
   const helpSlot = h('div');
-  root.append(header, listSlot, helpSlot);
+  root.append(header, schedulerSlot, listSlot, helpSlot);
 
   let cards = new Map();
   // Coalesced: a "sync finished" arriving while the running state is being fetched still redraws.
   const reload = coalesced(async () => {
     try {
-      const [list, settings] = await Promise.all([ctx.api.connections(), ctx.api.settings().catch(() => null)]);
+      const [list, settings, scheduler] = await Promise.all([
+        ctx.api.connections(),
+        ctx.api.settings().catch(() => null),
+        ctx.api.schedulerStatus().catch(() => null),
+      ]);
       if (!ctx.isCurrent()) return;
+      schedulerSlot.textContent = scheduler?.message ?? '';
+      schedulerSlot.hidden = !scheduler?.message;
       cards = new Map();
       clear(listSlot);
       if (list.length === 0) {

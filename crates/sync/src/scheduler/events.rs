@@ -17,6 +17,8 @@ pub struct FinishedRun {
     /// The committed run; `None` when it failed (see `error`; its history row says more).
     pub report: Option<SyncReport>,
     pub error: Option<String>,
+    /// The failure paused the connection (a [`SchedulerEvent::NeedsAttention`] follows).
+    pub needs_attention: bool,
     pub elapsed_ms: u64,
     /// What the schedule runs next for this connection, and when.
     #[serde(with = "time::serde::rfc3339::option")]

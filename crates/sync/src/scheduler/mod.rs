@@ -306,6 +306,7 @@ impl<W: ScheduledWork> Scheduler<W> {
             trigger: request.trigger,
             report: result.as_ref().ok().cloned(),
             error,
+            needs_attention,
             elapsed_ms: elapsed.whole_milliseconds().max(0) as u64,
             next_at: next.map(|(at, _)| at),
             next_kind: next.map(|(_, kind)| kind),
