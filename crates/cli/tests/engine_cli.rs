@@ -39,6 +39,8 @@ fn command(data_dir: &Path, args: &[&str]) -> Command {
         .env_remove("HOWNOW_XERO_CLIENT_ID")
         .env_remove("HOWNOW_XERO_ISSUER")
         .env_remove("HOWNOW_XERO_API_BASE")
+        // Logged at debug, the most the log files ever say: the journey's no-token check reads them.
+        .env("HOWNOW_LOG", "debug")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     c
@@ -251,6 +253,8 @@ impl Recorder {
 async fn the_cli_journey_and_no_token_anywhere() {
     let sandbox = sandbox(60).await;
     let recorder = Recorder::start(sandbox.issuer()).await;
+    // The id token names the issuer the CLI was given: the recorder.
+    sandbox.identity().set_public_base(&recorder.base);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     let mut outputs: Vec<String> = Vec::new();
@@ -408,6 +412,30 @@ async fn the_cli_journey_and_no_token_anywhere() {
         "{}",
         after.stderr
     );
+
+    // The data dir's log recorded the journey, at debug level.
+    let log = std::fs::read_to_string(data.join("logs/cli.log")).unwrap();
+    assert!(log.contains("sync committed"), "{log}");
+    assert!(log.contains(" DEBUG "), "HOWNOW_LOG=debug reached the file");
+    // The support bundle, written outside the data dir and read back whole: it goes into the
+    // outputs searched for tokens below.
+    let support = tempfile::tempdir().unwrap();
+    let zip_path = support.path().join("support.zip");
+    let bundle = hownow(data, &["support-bundle", zip_path.to_str().unwrap()]).await;
+    assert_eq!(bundle.code, 0, "{}", bundle.stderr);
+    keep(&bundle, &mut outputs);
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut bundled = String::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        bundled.push_str(entry.name());
+        bundled.push('\n');
+        std::io::Read::read_to_string(&mut entry, &mut bundled).unwrap();
+    }
+    assert!(bundled.contains("logs/cli.log\n"), "the log is in the bundle");
+    assert!(bundled.contains("sync committed"));
+    assert!(bundled.contains(DEMO_PRACTICE.name));
+    outputs.push(bundled);
 
     // No token in any output, the database, its WAL, the settings or the lock files.
     let mut files = String::new();
