@@ -412,6 +412,11 @@ async fn the_cli_journey_and_no_token_anywhere() {
         "{}",
         after.stderr
     );
+        // And what HowNow's folders follow: only contacts changed, so no code or name did.
+        let codes = &run["client_codes"];
+        assert_eq!(codes["code_changed"], serde_json::json!([]), "{run}");
+        assert_eq!(codes["name_changed"], serde_json::json!([]), "{run}");
+        assert!(codes["missing_code_total"].is_u64(), "{run}");
 
     // The data dir's log recorded the journey, at debug level.
     let log = std::fs::read_to_string(data.join("logs/cli.log")).unwrap();

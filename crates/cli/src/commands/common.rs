@@ -141,6 +141,9 @@ pub struct RunView<'a> {
     /// `counts.data_warnings`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_warnings: Option<Vec<hownow_xpm::DataWarning>>,
+    /// `history`: Client Code and name changes, and missing codes (what HowNow's folders follow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_codes: Option<hownow_sync::CodeReport>,
 }
 
 impl<'a> RunView<'a> {
@@ -160,6 +163,7 @@ impl<'a> RunView<'a> {
             full_sync_requested: None,
             error: run.error.as_deref(),
             data_warnings: None,
+            client_codes: None,
         }
     }
 
@@ -179,6 +183,7 @@ impl<'a> RunView<'a> {
             full_sync_requested: Some(report.full_sync_requested),
             error: None,
             data_warnings: None,
+            client_codes: None,
         }
     }
 }

@@ -31,6 +31,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 engine.run_warnings(run.id)?
             });
+            view.client_codes = Some(engine.code_report(run.id)?);
             views.push(view);
         }
         common::print_json(&views)?;
@@ -80,6 +81,19 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         if let Some(error) = &run.error {
             println!("      {error}");
+        }
+        let codes = engine.code_report(run.id)?;
+        if !(codes.code_changed.is_empty() && codes.name_changed.is_empty() && codes.missing_code.is_empty())
+        {
+            println!(
+                "      for HowNow's folders: {} client code{} and {} name{} changed, {} touched client{} without a code",
+                codes.code_changed.len(),
+                common::plural(codes.code_changed.len() as u64),
+                codes.name_changed.len(),
+                common::plural(codes.name_changed.len() as u64),
+                codes.missing_code.len(),
+                common::plural(codes.missing_code.len() as u64),
+            );
         }
         if c.data_warnings > 0 {
             println!(

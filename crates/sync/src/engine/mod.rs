@@ -706,6 +706,13 @@ impl Engine {
 
     // ---- disconnect -----------------------------------------------------------------------
 
+    /// What in a run would surprise HowNow's folder naming (SPEC 4): clients whose Client Code or
+    /// name changed, clients the run touched that have no code, and how many live clients have
+    /// none.
+    pub fn code_report(&self, run_id: i64) -> Result<crate::CodeReport> {
+        Ok(self.reader()?.code_report(run_id)?)
+    }
+
     /// Removes the connection at Xero (`DELETE /connections/{id}`, then revokes the refresh
     /// token), forgets the credentials, and marks the connection disconnected (`keep_data`) or
     /// deletes it with its directory and history. What fails at Xero (offline, token already
