@@ -244,25 +244,39 @@ pub fn split_name(name: &str) -> (String, String) {
     }
 }
 
-/// The person part: (given name, family name, email, phone).
-pub fn person(c: &Client) -> (String, String, Option<String>, Option<String>) {
+/// The person HowNow files a client under: its primary contact, else the client itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The person part of the record.
+pub fn person(c: &Client) -> Person {
     match primary_contact(c) {
         Some(p) => {
-            let (given, family) = split_name(p.name.as_deref().unwrap_or(""));
-            (given, family, present(&p.email), present(&p.phone))
+            let (given_name, family_name) = split_name(p.name.as_deref().unwrap_or(""));
+            Person {
+                given_name,
+                family_name,
+                email: present(&p.email),
+                phone: present(&p.phone),
+            }
         }
-        None => (
-            present(&c.first_name).unwrap_or_default(),
-            present(&c.last_name).unwrap_or_default(),
-            present(&c.email),
-            present(&c.phone),
-        ),
+        None => Person {
+            given_name: present(&c.first_name).unwrap_or_default(),
+            family_name: present(&c.last_name).unwrap_or_default(),
+            email: present(&c.email),
+            phone: present(&c.phone),
+        },
     }
 }
 
 /// The whole record. `c.contacts` must carry the link flags (as [`Store::clients`] returns them).
 pub fn record(c: &Client, fallback: CodeFallback) -> HowNowRecord {
-    let (given_name, family_name, email, contact_phone) = person(c);
+    let person = person(c);
     let archived = c.is_archived == Some(true);
     HowNowRecord {
         uuid: c.uuid.clone().unwrap_or_default(),
@@ -271,10 +285,10 @@ pub fn record(c: &Client, fallback: CodeFallback) -> HowNowRecord {
         phone_number: phone_number(c),
         web_url: web_url(c),
         address: address(c),
-        given_name,
-        family_name,
-        email,
-        contact_phone,
+        given_name: person.given_name,
+        family_name: person.family_name,
+        email: person.email,
+        contact_phone: person.phone,
         is_individual: c.business_structure.as_deref().map(str::trim) == Some("Individual"),
         is_active: !archived && c.is_deleted != Some(true),
         is_archived: archived,
@@ -483,25 +497,28 @@ mod tests {
     fn primary_contact_supplies_the_person() {
         let mut c = client();
         c.contacts = vec![contact("Bob Brown", false), contact("Carol de Vries", true)];
-        let (given, family, email, phone) = person(&c);
-        assert_eq!((given.as_str(), family.as_str()), ("Carol", "de Vries"));
-        assert_eq!(email.as_deref(), Some("14@x.example"));
-        assert_eq!(phone.as_deref(), Some("0400 000 000"));
+        let p = person(&c);
+        assert_eq!(
+            (p.given_name.as_str(), p.family_name.as_str()),
+            ("Carol", "de Vries")
+        );
+        assert_eq!(p.email.as_deref(), Some("14@x.example"));
+        assert_eq!(p.phone.as_deref(), Some("0400 000 000"));
     }
 
     #[test]
     fn without_a_primary_contact_the_client_supplies_the_person() {
         let mut c = client();
         c.contacts = vec![contact("Bob Brown", false)];
-        let (given, family, email, phone) = person(&c);
-        assert_eq!((given.as_str(), family.as_str()), ("Ann", "Smith"));
-        assert_eq!(email.as_deref(), Some("office@acme.example"));
-        assert_eq!(phone.as_deref(), Some("02 9999 0000"));
+        let p = person(&c);
+        assert_eq!((p.given_name.as_str(), p.family_name.as_str()), ("Ann", "Smith"));
+        assert_eq!(p.email.as_deref(), Some("office@acme.example"));
+        assert_eq!(p.phone.as_deref(), Some("02 9999 0000"));
         // A deleted primary does not count.
         let mut deleted = contact("Dee Leted", true);
         deleted.is_deleted = Some(true);
         c.contacts = vec![deleted];
-        assert_eq!(person(&c).0, "Ann");
+        assert_eq!(person(&c).given_name, "Ann");
     }
 
     #[test]
