@@ -131,6 +131,8 @@ pub async fn login_state(core: Core<'_>) -> CommandResult<LoginView> {
 #[tauri::command]
 pub async fn login_choose_tenant(core: Core<'_>, tenant_id: String) -> CommandResult<LoginView> {
     core.choose_tenant(&tenant_id).await
+}
+
 /// The administrator's own name for a practice; `None` or blank goes back to Xero's.
 #[tauri::command]
 pub async fn connection_rename(
@@ -141,8 +143,6 @@ pub async fn connection_rename(
     engine(&core).rename_connection(connection_id, name.as_deref())?;
     core.notify_connections_changed();
     Ok(())
-}
-
 }
 
 /// `force`: go past the mass-removal guard of a full sync (the admin confirmed).
@@ -385,6 +385,6 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         diagnostics_save,
         settings_get,
         settings_save,
+        connection_rename,
     ]
 }
-        connection_rename,
