@@ -113,6 +113,8 @@
   const commands = {
     app_info: () => ({ userName: 'Ava Partner', demo: true, version: '0.1.0', loginMode: 'deeplink' }),
     connections_list: () => connections,
+    // The preview's app schedules its own syncs (no HowNow service running).
+    scheduler_status: () => ({ scheduledHere: true, message: null }),
     settings_get: () => settings,
     settings_save: ({ settings: s }) => {
       if (s.dailyFullHour < 0 || s.dailyFullHour > 23) throw { kind: 'invalid', message: 'The daily full sync hour must be 0–23.' };
