@@ -110,6 +110,12 @@ export function countsSummary(counts) {
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
+/** "Every six hours", "Every hour", "Every 12 hours": the update interval as the help text says it. */
+export function everyLabel(hours) {
+  const words = { 1: 'hour', 2: 'two hours', 3: 'three hours', 6: 'six hours' };
+  return `Every ${words[hours] ?? `${hours} hours`}`;
+}
+
 export function hourLabel(hour) {
   const d = new Date(2000, 0, 1, hour, 0);
   return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(d);

@@ -137,7 +137,12 @@ export async function mount(root, ctx) {
                         {},
                         h(
                           'button',
-                          { type: 'button', class: 'link-button', 'data-testid': 'client-name', onclick: () => showContacts(c) },
+                          {
+                            type: 'button',
+                            class: 'link-button',
+                            'data-testid': 'client-name',
+                            onclick: (event) => showContacts(c, event.currentTarget.closest('tr')),
+                          },
                           c.name ?? '(no name)',
                         ),
                         flags(c),
@@ -158,9 +163,10 @@ export async function mount(root, ctx) {
     }
   }
 
-  async function showContacts(client) {
+  async function showContacts(client, row) {
     selectedUuid = client.uuid;
-    for (const row of table.querySelectorAll('tr[aria-selected]')) row.removeAttribute('aria-selected');
+    for (const other of table.querySelectorAll('tr[aria-selected]')) other.removeAttribute('aria-selected');
+    row?.setAttribute('aria-selected', 'true');
     try {
       const contacts = await ctx.api.contacts(connection.id, client.uuid);
       const view = contactsPanel(client, contacts);

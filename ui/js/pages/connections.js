@@ -4,7 +4,7 @@ import { menuButton } from '../components/menu.js';
 import { ask } from '../components/dialog.js';
 import { toast } from '../components/toast.js';
 import { progressView } from '../components/progress.js';
-import { count, countsSummary, dateTime, fromNow, hourLabel, KIND_LABEL, OUTCOME_LABEL, OUTCOME_TONE } from '../format.js';
+import { count, countsSummary, dateTime, everyLabel, fromNow, hourLabel, KIND_LABEL, OUTCOME_LABEL, OUTCOME_TONE } from '../format.js';
 
 export const REFRESH_CHOICES = {
   changes: {
@@ -315,7 +315,7 @@ function helpSection(settings) {
     h(
       'p',
       {},
-      'Every six hours HowNow Admin fetches the clients Xero Practice Manager reports as changed. ' +
+      `${everyLabel(settings?.intervalHours ?? 6)} HowNow Admin fetches the clients Xero Practice Manager reports as changed. ` +
         'You can also run it any time from Refresh, here or in the tray menu.',
     ),
     h(
