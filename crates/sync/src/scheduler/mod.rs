@@ -38,7 +38,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::engine::EngineError;
 use crate::error::SyncError;
-use crate::schedule::Hold;
+use crate::schedule::{Hold, HoldReason};
 use crate::store::{ConnectionStatus, RunKind};
 use crate::sync::{Progress, SyncRequest};
 
@@ -51,7 +51,12 @@ pub use work::{Scheduled, ScheduledWork};
 /// Re-plan at least this often: timers do not run while the computer sleeps.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// ... and not more often than this, so a failing plan cannot spin.
-pub const MIN_WAIT: Duration = Duration::from_secs(1);
+pub const MIN_WAIT: Duration = Duration::from_secs(2);
+/// A failure the directory has no record of (Xero unreachable before a run could begin, a failed
+/// idle token refresh) gets its own back-off: this, doubling per failure up to
+/// [`UNRECORDED_BACKOFF_CAP`], so an offline machine does not retry every pass.
+pub const UNRECORDED_BACKOFF: time::Duration = time::Duration::minutes(5);
+pub const UNRECORDED_BACKOFF_CAP: time::Duration = time::Duration::hours(6);
 /// Wall-clock moves beyond the machine's running time by more than this count as a jump (timer
 /// lateness on a busy machine stays well below it).
 pub const JUMP_TOLERANCE: time::Duration = time::Duration::seconds(90);
@@ -109,6 +114,8 @@ pub struct Scheduler<W: ScheduledWork> {
     /// What was last said about each connection, so holds and pauses are told once.
     told_holds: Mutex<HashMap<i64, Hold>>,
     told_paused: Mutex<HashSet<i64>>,
+    /// Unrecorded failures per connection, and when to try again.
+    retries: Mutex<HashMap<i64, (u32, OffsetDateTime)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -146,6 +153,7 @@ impl<W: ScheduledWork> Scheduler<W> {
             last_seen: Mutex::new(None),
             told_holds: Mutex::new(HashMap::new()),
             told_paused: Mutex::new(HashSet::new()),
+            retries: Mutex::new(HashMap::new()),
         }
     }
 
@@ -221,6 +229,12 @@ impl<W: ScheduledWork> Scheduler<W> {
             }
             lock(&self.told_paused).remove(&id);
             self.tell_hold(id, &connection.tenant_name, plan.held);
+            let now = self.clock.now();
+            let retry_at = lock(&self.retries).get(&id).map(|(_, at)| *at);
+            if let Some(at) = retry_at.filter(|at| *at > now) {
+                pass.wake_in = pass.wake_in.min(until(now, at));
+                continue;
+            }
             if let Some(due) = plan.due_now {
                 pass.runs += 1;
                 let request = SyncRequest::new(due.kind, due.trigger);
@@ -237,11 +251,19 @@ impl<W: ScheduledWork> Scheduler<W> {
                     }
                 };
                 match refreshed {
-                    Ok(()) => self.events.event(&SchedulerEvent::TokenRefreshed {
-                        connection_id: id,
-                        tenant_name: connection.tenant_name.clone(),
-                    }),
-                    Err(e) => self.on_error(id, &connection.tenant_name, &e, "idle token refresh failed"),
+                    Ok(()) => {
+                        lock(&self.retries).remove(&id);
+                        self.events.event(&SchedulerEvent::TokenRefreshed {
+                            connection_id: id,
+                            tenant_name: connection.tenant_name.clone(),
+                        });
+                    }
+                    Err(e) => {
+                        self.on_error(id, &connection.tenant_name, &e, "idle token refresh failed");
+                        if !matches!(e, EngineError::Sync(SyncError::NeedsReauth { .. })) {
+                            self.retry_later(id, &connection.tenant_name);
+                        }
+                    }
                 }
             }
             if let Some(at) = plan.wake_at {
@@ -298,7 +320,15 @@ impl<W: ScheduledWork> Scheduler<W> {
         let elapsed = self.clock.now() - started;
         let error = result.as_ref().err().map(|e| e.to_string());
         let needs_attention = matches!(&result, Err(EngineError::Sync(SyncError::NeedsReauth { .. })));
-        let next = self.work.plan(id).ok().and_then(|p| p.next_run());
+        let after = self.work.plan(id).ok();
+        let next = after.as_ref().and_then(|p| p.next_run());
+        // A failure the run's history records is the policy's to back off from; one it does not
+        // (the run never began) would otherwise be due again at once.
+        if result.is_ok() {
+            lock(&self.retries).remove(&id);
+        } else if !needs_attention && after.as_ref().is_some_and(|p| p.due_now.is_some()) {
+            self.retry_later(id, tenant_name);
+        }
         self.events.event(&SchedulerEvent::Finished(Box::new(FinishedRun {
             connection_id: id,
             tenant_name: tenant_name.to_string(),
@@ -329,6 +359,27 @@ impl<W: ScheduledWork> Scheduler<W> {
                 reason: reason.clone(),
             });
         }
+    }
+
+    fn retry_later(&self, id: i64, tenant_name: &str) {
+        let now = self.clock.now();
+        let at = {
+            let mut retries = lock(&self.retries);
+            let entry = retries.entry(id).or_insert((0, now));
+            entry.0 += 1;
+            let wait = UNRECORDED_BACKOFF
+                .checked_mul(1 << (entry.0 - 1).min(20))
+                .unwrap_or(UNRECORDED_BACKOFF_CAP)
+                .min(UNRECORDED_BACKOFF_CAP);
+            entry.1 = now + wait;
+            entry.1
+        };
+        self.events.event(&SchedulerEvent::Held {
+            connection_id: id,
+            tenant_name: tenant_name.to_string(),
+            until: at,
+            reason: HoldReason::Backoff,
+        });
     }
 
     fn tell_hold(&self, id: i64, tenant_name: &str, held: Option<Hold>) {

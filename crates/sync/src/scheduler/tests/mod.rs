@@ -54,6 +54,8 @@ enum Outcome {
     /// Xero's day limit, reset at the given time.
     DayLimit(OffsetDateTime),
     NeedsReauth,
+    /// Fails before a run begins (Xero unreachable): nothing recorded.
+    Unrecorded,
     /// Never ends (until the future is dropped).
     Hang,
 }
@@ -226,6 +228,7 @@ impl ScheduledWork for FakeWork {
                     }
                     .into())
                 }
+                Outcome::Unrecorded => Err(EngineError::Config("identity.xero.com is unreachable".into())),
                 Outcome::Hang => unreachable!(),
             }
         }
@@ -431,6 +434,38 @@ fn failures_back_off_doubling_and_the_hold_is_told_once_each() {
             (HoldReason::Backoff, 41)
         ]
     );
+}
+
+#[test]
+fn failures_with_no_run_recorded_back_off_too() {
+    let work = FakeWork::new(START);
+    work.add(1, START - Duration::hours(6), no_daily_full());
+    work.edit(1, |c| {
+        c.outcomes
+            .extend([Outcome::Unrecorded, Outcome::Unrecorded, Outcome::Unrecorded])
+    });
+    let (events, waiter) = run_until(&work, START + Duration::hours(2));
+    let offsets: Vec<i64> = work
+        .runs()
+        .iter()
+        .map(|r| (r.at - START).whole_minutes())
+        .collect();
+    // Not a retry every pass: 5, 10, 20 min after each failure's end, then it succeeds.
+    assert_eq!(offsets, vec![0, 2 + 5, 9 + 10, 21 + 20]);
+    let holds = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                SchedulerEvent::Held {
+                    reason: HoldReason::Backoff,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(holds, 3);
+    assert!(lock(&waiter.waits).iter().all(|w| *w >= MIN_WAIT));
 }
 
 #[test]
