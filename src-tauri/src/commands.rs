@@ -107,6 +107,18 @@ pub async fn connection_disconnect(
     })
 }
 
+/// The administrator's own name for a practice; `None` or blank goes back to Xero's.
+#[tauri::command]
+pub async fn connection_rename(
+    core: Core<'_>,
+    connection_id: i64,
+    name: Option<String>,
+) -> CommandResult<()> {
+    engine(&core).rename_connection(connection_id, name.as_deref())?;
+    core.notify_connections_changed();
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn login_start(core: Core<'_>) -> CommandResult<LoginView> {
     core.start_login().await
@@ -131,18 +143,6 @@ pub async fn login_state(core: Core<'_>) -> CommandResult<LoginView> {
 #[tauri::command]
 pub async fn login_choose_tenant(core: Core<'_>, tenant_id: String) -> CommandResult<LoginView> {
     core.choose_tenant(&tenant_id).await
-}
-
-/// The administrator's own name for a practice; `None` or blank goes back to Xero's.
-#[tauri::command]
-pub async fn connection_rename(
-    core: Core<'_>,
-    connection_id: i64,
-    name: Option<String>,
-) -> CommandResult<()> {
-    engine(&core).rename_connection(connection_id, name.as_deref())?;
-    core.notify_connections_changed();
-    Ok(())
 }
 
 /// `force`: go past the mass-removal guard of a full sync (the admin confirmed).
@@ -316,6 +316,8 @@ pub struct SettingsView {
     /// Schedule settings belong to connections: there is nothing to set before the first one.
     #[serde(default, skip_deserializing)]
     pub schedule_available: bool,
+    /// "Start HowNow Admin when I log in" (minimized, into the tray).
+    pub start_at_login: bool,
 }
 
 #[tauri::command]
@@ -330,6 +332,7 @@ pub async fn settings_get(core: Core<'_>) -> CommandResult<SettingsView> {
         xero_client_id: core.real_client_id().unwrap_or_default(),
         login_mode: core.login_mode(),
         schedule_available: sync.is_some(),
+        start_at_login: core.start_at_login(),
     })
 }
 
@@ -356,9 +359,15 @@ pub async fn settings_save(core: Core<'_>, settings: SettingsView) -> CommandRes
         s.daily_full_hour = hour;
     })
     .await?;
+    // Only a change is an explicit choice: saving other settings keeps "on once connected".
+    let start_at_login = (settings.start_at_login != core.start_at_login())
+        .then_some(settings.start_at_login)
+        .or(core.desktop_settings().start_at_login);
     core.save_desktop_settings(DesktopSettings {
         login_mode: Some(settings.login_mode),
+        start_at_login,
     })?;
+    core.apply_start_at_login()?;
     core.set_client_id(Some(settings.xero_client_id)).await?;
     settings_get(core).await
 }
@@ -370,6 +379,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         scheduler_status,
         connections_list,
         connection_disconnect,
+        connection_rename,
         login_start,
         login_open_again,
         login_cancel,
@@ -385,6 +395,5 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         diagnostics_save,
         settings_get,
         settings_save,
-        connection_rename,
     ]
 }

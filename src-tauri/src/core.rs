@@ -15,6 +15,7 @@ use hownow_sync::{
 };
 use tokio::sync::Notify;
 
+use crate::autostart::Autostart;
 use crate::demo::{self, DemoPractice};
 use crate::desktop_settings::DesktopSettings;
 use crate::error::{CommandError, CommandResult};
@@ -69,10 +70,13 @@ pub struct AppPaths {
     pub data_dir: PathBuf,
     /// Where CSV exports go (the Downloads folder); `None`: `exports` in the data dir.
     pub export_dir: Option<PathBuf>,
+    /// This user's "start at login" entry; `None` where the OS offers none.
+    pub autostart: Option<Autostart>,
 }
 
 pub struct AppCore {
     data_dir: PathBuf,
+    autostart: Option<Autostart>,
     clock: Arc<dyn Clock>,
     export_dir: PathBuf,
     backend: RwLock<Arc<Backend>>,
@@ -123,6 +127,7 @@ impl AppCore {
         let backend = open_backend(&data_dir, None, clock.clone()).await?;
         let desktop = DesktopSettings::load(&data_dir);
         Ok(Arc::new(AppCore {
+            autostart: paths.autostart,
             clock,
             export_dir: paths.export_dir.unwrap_or_else(|| data_dir.join("exports")),
             data_dir,
@@ -380,6 +385,9 @@ impl AppCore {
 
     /// Something outside the core changed connections (a disconnect): refresh views and plans.
     pub fn notify_connections_changed(&self) {
+        if let Err(e) = self.apply_start_at_login() {
+            tracing::warn!(error = %e.message, "start at login not updated");
+        }
         self.ui.connections_changed();
         self.schedule_changed.notify_one();
     }
@@ -585,6 +593,39 @@ impl AppCore {
             .save(&self.data_dir)
             .map_err(|e| CommandError::internal(format!("could not save the settings: {e}")))?;
         *lock(&self.desktop) = settings;
+        Ok(())
+    }
+
+    /// Whether the app starts at login: the administrator's choice, else on once a real practice
+    /// is connected (never for the demo alone).
+    pub fn start_at_login(&self) -> bool {
+        let backend = self.backend();
+        let real_connection = !backend.is_demo()
+            && backend
+                .engine
+                .connections()
+                .map(|all| all.iter().any(|c| c.status != ConnectionStatus::Disconnected))
+                .unwrap_or(false);
+        self.desktop_settings().effective_start_at_login(real_connection)
+    }
+
+    /// Makes the OS's autostart entry match [`AppCore::start_at_login`]. Called at start, after
+    /// the settings change and when connections change (the first real one turns it on).
+    pub fn apply_start_at_login(&self) -> CommandResult<()> {
+        let Some(autostart) = &self.autostart else {
+            return Ok(());
+        };
+        let wanted = self.start_at_login();
+        if autostart.is_enabled() == wanted {
+            return Ok(());
+        }
+        autostart.set(wanted).map_err(|e| {
+            CommandError::internal(format!(
+                "could not {} the start-at-login entry: {e}",
+                if wanted { "write" } else { "remove" }
+            ))
+        })?;
+        tracing::info!(enabled = wanted, "start at login updated");
         Ok(())
     }
 

@@ -14,6 +14,9 @@ const FILE_NAME: &str = "desktop.json";
 pub struct DesktopSettings {
     /// `None`: deep link when a bounce page is available, else loopback.
     pub login_mode: Option<RedirectKind>,
+    /// "Start HowNow Admin when I log in", as the administrator chose it. `None`: on once a real
+    /// practice is connected, off before (and for the demo).
+    pub start_at_login: Option<bool>,
 }
 
 impl DesktopSettings {
@@ -44,6 +47,11 @@ impl DesktopSettings {
         std::fs::rename(tmp, path)
     }
 
+    /// Whether the app should start at login, given whether a real practice is connected.
+    pub fn effective_start_at_login(&self, real_connection: bool) -> bool {
+        self.start_at_login.unwrap_or(real_connection)
+    }
+
     /// The mode to log in with, given whether a bounce page is configured or implied.
     pub fn effective_login_mode(&self, bounce_page_available: bool) -> RedirectKind {
         self.login_mode.unwrap_or(if bounce_page_available {
@@ -64,6 +72,7 @@ mod tests {
         assert_eq!(DesktopSettings::load(dir.path()), DesktopSettings::default());
         let s = DesktopSettings {
             login_mode: Some(RedirectKind::Loopback),
+            start_at_login: Some(false),
         };
         s.save(dir.path()).unwrap();
         assert_eq!(DesktopSettings::load(dir.path()), s);
@@ -78,7 +87,20 @@ mod tests {
         assert_eq!(auto.effective_login_mode(false), RedirectKind::Loopback);
         let chosen = DesktopSettings {
             login_mode: Some(RedirectKind::Loopback),
+            ..DesktopSettings::default()
         };
         assert_eq!(chosen.effective_login_mode(true), RedirectKind::Loopback);
+    }
+
+    #[test]
+    fn start_at_login_follows_the_first_real_connection_until_chosen() {
+        let auto = DesktopSettings::default();
+        assert!(!auto.effective_start_at_login(false));
+        assert!(auto.effective_start_at_login(true));
+        let off = DesktopSettings {
+            start_at_login: Some(false),
+            ..DesktopSettings::default()
+        };
+        assert!(!off.effective_start_at_login(true));
     }
 }

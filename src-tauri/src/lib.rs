@@ -2,6 +2,7 @@
 //! single-instance guard, notifications and the background scheduler. Business logic lives in
 //! `hownow-sync`; [`core::AppCore`] holds the app's running state over it.
 
+pub mod autostart;
 mod commands;
 pub mod core;
 mod demo;
@@ -31,8 +32,7 @@ use crate::views::{LoginView, ProgressView, SyncFinished};
 
 pub use commands::handler;
 
-/// Started from the desktop session's autostart: stay in the tray.
-const MINIMIZED_FLAG: &str = "--minimized";
+use crate::autostart::{Autostart, MINIMIZED_FLAG};
 
 /// When the app started; the startup figures in the log (and BENCHMARKS.md) count from here.
 static STARTED: OnceLock<std::time::Instant> = OnceLock::new();
@@ -243,16 +243,25 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
     let paths = AppPaths {
         data_dir: hownow_sync::engine::resolve_data_dir(None)?,
         export_dir: handle.path().download_dir().ok(),
+        autostart: std::env::current_exe().ok().and_then(Autostart::for_this_user),
     };
     let ui = Arc::new(TauriUi::new(handle.clone()));
     let core = tauri::async_runtime::block_on(AppCore::open(paths, ui.clone()))?;
     app.manage(core.clone());
     app.manage(ui.clone());
 
-    if !std::env::args().any(|a| a == MINIMIZED_FLAG) {
+    let minimized = std::env::args().any(|a| a == MINIMIZED_FLAG);
+    if !minimized {
         show_main_window(&handle);
         tracing::info!(ms = millis_since_start(), "window shown");
     }
+    // Off the startup path: it reads the connections and may write a file.
+    let autostart_core = core.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = autostart_core.apply_start_at_login() {
+            tracing::warn!(error = %e.message, "start at login not updated");
+        }
+    });
 
     match TrayMenu::install(
         &handle,
@@ -266,6 +275,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
         Err(error) => tracing::warn!(%error, "no tray icon"),
     }
     ui.refresh_tray();
+    tracing::info!(ms = millis_since_start(), minimized, "started");
 
     #[cfg(any(target_os = "linux", windows))]
     if let Err(error) = app.deep_link().register_all() {
@@ -305,7 +315,8 @@ pub fn run() {
         // engine from here, in Rust: the login's code and state never reach the page.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             deliver_deep_links(app, argv.into_iter().filter(|arg| arg.contains("://")));
-            show_main_window(app)
+            show_main_window(app);
+            tracing::info!("a second launch brought the window forward");
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())

@@ -11,6 +11,7 @@ mod scheduler_host;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hownow_admin::autostart::Autostart;
 use hownow_admin::core::{AppCore, AppPaths, Ui};
 use hownow_admin::views::{LoginView, ProgressView, SyncFinished};
 use hownow_sync::ShiftedClock;
@@ -85,6 +86,10 @@ impl Harness {
         let paths = AppPaths {
             data_dir: dir.path().join("data"),
             export_dir: Some(dir.path().join("exports")),
+            autostart: Some(Autostart::desktop_entry_in(
+                dir.path().join("autostart"),
+                "/opt/hownow/hownow-admin".into(),
+            )),
         };
         let core = tauri::async_runtime::block_on(AppCore::open_with_clock(paths, ui.clone(), clock.clone()))
             .unwrap();
@@ -538,6 +543,40 @@ fn the_login_page_says_when_the_browser_could_not_be_opened() {
         .unwrap()
         .contains("code_challenge"));
     assert_eq!(h.ok("login_state", json!({}))["browserOpened"], false);
+}
+
+#[test]
+fn start_at_login_is_off_for_the_demo_and_follows_the_settings() {
+    let h = Harness::new();
+    let entry = h.dir.path().join("autostart/hownow-admin.desktop");
+    h.connect();
+    h.core.apply_start_at_login().unwrap();
+    let mut settings = h.ok("settings_get", json!({}));
+    assert_eq!(
+        settings["startAtLogin"], false,
+        "a demo connection does not turn it on"
+    );
+    assert!(!entry.exists());
+
+    settings["startAtLogin"] = json!(true);
+    let saved = h.ok("settings_save", json!({ "settings": settings.clone() }));
+    assert_eq!(saved["startAtLogin"], true);
+    let written = std::fs::read_to_string(&entry).unwrap();
+    assert!(
+        written.contains("\nExec=\"/opt/hownow/hownow-admin\" --minimized\n"),
+        "{written}"
+    );
+    // Saving other settings keeps the choice.
+    settings["intervalHours"] = json!(2);
+    assert_eq!(
+        h.ok("settings_save", json!({ "settings": settings.clone() }))["startAtLogin"],
+        true
+    );
+    assert!(entry.exists());
+
+    settings["startAtLogin"] = json!(false);
+    h.ok("settings_save", json!({ "settings": settings }));
+    assert!(!entry.exists());
 }
 
 #[test]

@@ -75,6 +75,7 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     .unwrap();
     let env = AppEnv::new(sandbox.issuer(), sandbox.api_base());
     let binary = Path::new(APP);
+    a_minimized_launch_stays_in_the_tray_until_launched_again(binary, &sandbox);
     let driver = Driver::start(&env);
 
     let launched = Instant::now();
@@ -154,6 +155,30 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     .await;
     let xero_name = w.text("[data-testid='renamed-from']").await;
     assert!(xero_name.contains(DEMO_PRACTICE.name), "{xero_name}");
+
+    // A real practice is connected: the app now starts at login, minimized into the tray.
+    // Settings turns that off and on again, and the OS's entry follows.
+    let entry = env.dir.path().join("xdg-config/autostart/hownow-admin.desktop");
+    wait_for_file(&entry, true).await;
+    let written = std::fs::read_to_string(&entry).unwrap();
+    assert!(
+        written
+            .lines()
+            .any(|l| l.starts_with("Exec=") && l.ends_with(" --minimized")),
+        "{written}"
+    );
+    w.go("/admin/settings").await;
+    let toggle = w.testid("start-at-login").await;
+    assert_eq!(toggle.prop("checked").await.unwrap().as_deref(), Some("true"));
+    toggle.click().await.unwrap();
+    w.click("save-settings").await;
+    w.wait_text("[data-testid='settings-status']", "the save", |t| t == "Saved.")
+        .await;
+    wait_for_file(&entry, false).await;
+    w.testid("start-at-login").await.click().await.unwrap();
+    w.click("save-settings").await;
+    wait_for_file(&entry, true).await;
+    w.go("/admin/connections").await;
 
     // Staff edit a client in XPM; "Changes since last sync" from the Refresh menu brings it.
     let uuid = {
@@ -261,4 +286,84 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     w.client.close().await.unwrap();
     drop(driver);
     sandbox.shutdown().await;
+}
+
+/// Waits (up to 10 s) until `path` exists, or no longer does.
+async fn wait_for_file(path: &std::path::Path, exists: bool) {
+    for _ in 0..100 {
+        if path.exists() == exists {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{} still {}",
+        path.display(),
+        if exists { "missing" } else { "present" }
+    );
+}
+
+/// What the autostart entry starts: `--minimized` shows no window (the app runs in the tray),
+/// and launching the app again brings the window forward. Checked on the app's own log, before
+/// the WebDriver session, since one instance runs at a time.
+fn a_minimized_launch_stays_in_the_tray_until_launched_again(binary: &Path, sandbox: &Sandbox) {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let env = AppEnv::new(sandbox.issuer(), sandbox.api_base());
+    let mut app = std::process::Command::new(binary)
+        .arg("--minimized")
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pid = app.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = app.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let mut wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !log.iter().any(|l: &String| l.contains(what)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => log.push(line),
+                Err(_) => {
+                    unsafe { libc::kill(-pid, libc::SIGKILL) };
+                    panic!("no \"{what}\" in the app's log within 30 s: {log:#?}");
+                }
+            }
+        }
+        log.clone()
+    };
+    let started = wait_for("started");
+    assert!(
+        started
+            .iter()
+            .any(|l| l.contains("started") && l.contains("minimized=true")),
+        "{started:#?}"
+    );
+    assert!(
+        !started.iter().any(|l| l.contains("window shown")),
+        "a minimized launch shows no window: {started:#?}"
+    );
+    let mut again = std::process::Command::new(binary)
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("a second launch brought the window forward");
+    let status = again.wait().unwrap();
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    let _ = app.wait();
+    assert!(
+        status.success(),
+        "the second launch handed over and exited: {status}"
+    );
 }

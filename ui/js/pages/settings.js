@@ -3,10 +3,11 @@ import { hourLabel } from '../format.js';
 
 const INTERVALS = [1, 2, 3, 6, 12, 24];
 
-function checkbox(label, checked, hint) {
+function checkbox(label, checked, hint, testid) {
   const id = uid('check');
-  const input = h('input', { type: 'checkbox', id, checked });
-  return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), hint ? h('p', { class: 'hint' }, hint) : null) };
+  const hintId = hint ? `${id}-hint` : null;
+  const input = h('input', { type: 'checkbox', id, checked, 'aria-describedby': hintId, 'data-testid': testid });
+  return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), hint ? h('p', { class: 'hint', id: hintId }, hint) : null) };
 }
 
 function select(label, options, value) {
@@ -35,6 +36,13 @@ export async function mount(root, ctx) {
     settings.dailyFullHour,
   );
 
+  const startAtLogin = checkbox(
+    'Start HowNow Admin when I log in',
+    settings.startAtLogin,
+    'It starts in the tray, without a window, so the scheduled syncs run. On once a practice is connected.',
+    'start-at-login',
+  );
+
   const clientIdId = uid('client-id');
   const clientId = h('input', { id: clientIdId, type: 'text', class: 'mono', value: settings.xeroClientId ?? '', autocomplete: 'off', spellcheck: 'false', 'data-testid': 'client-id' });
 
@@ -48,8 +56,8 @@ export async function mount(root, ctx) {
     return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), h('p', { class: 'hint' }, hint)) };
   });
 
-  const status = h('p', { class: 'form-status', role: 'status' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save settings');
+  const status = h('p', { class: 'form-status', role: 'status', 'data-testid': 'settings-status' });
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'save-settings' }, 'Save settings');
 
   function syncEnabled() {
     hour.input.disabled = !dailyOn.input.checked;
@@ -69,6 +77,7 @@ export async function mount(root, ctx) {
     { class: 'settings', novalidate: true },
     h('fieldset', { class: 'card' }, h('legend', {}, 'Schedule'), scheduleNote, interval.el),
     h('fieldset', { class: 'card' }, h('legend', {}, 'Daily full sync'), dailyOn.el, hour.el),
+    h('fieldset', { class: 'card' }, h('legend', {}, 'This computer'), startAtLogin.el),
     h(
       'fieldset',
       { class: 'card' },
@@ -102,6 +111,7 @@ export async function mount(root, ctx) {
         dailyFullHour: Number(hour.input.value),
         xeroClientId: clientId.value.trim(),
         loginMode: modes.find((m) => m.input.checked)?.input.value ?? 'deeplink',
+        startAtLogin: startAtLogin.input.checked,
       });
       status.textContent = 'Saved.';
       status.className = 'form-status ok';
