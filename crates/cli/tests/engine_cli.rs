@@ -7,6 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use hownow_sandbox::identity::IdentityConfig;
+use hownow_sandbox::practice::ClientDetails;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -355,6 +356,27 @@ async fn the_cli_journey_and_no_token_anywhere() {
         .unwrap()
         .iter()
         .any(|k| k["email"] == "changed.by.staff@example.com"));
+    // XPM 3.1's long-tail fields come through as XPM sent them (the bank account masked).
+    type Field = fn(&ClientDetails) -> Option<String>;
+    for (field, of) in [
+        (
+            "place_of_birth_city",
+            (|d| d.place_of_birth_city.clone()) as Field,
+        ),
+        ("place_of_birth_country_code", |d| {
+            d.place_of_birth_country_code.clone()
+        }),
+        ("industry", |d| d.industry.clone()),
+        ("bank_account_number", |d| d.bank_account_number.clone()),
+    ] {
+        let carrier = data_snapshot
+            .clients()
+            .iter()
+            .find(|c| !c.details.is_deleted && of(&c.details).is_some())
+            .unwrap_or_else(|| panic!("the sandbox gives some client a {field}"));
+        let shown = list.iter().find(|c| c["uuid"] == carrier.uuid.as_str()).unwrap();
+        assert_eq!(shown[field], of(&carrier.details).unwrap().as_str(), "{field}");
+    }
 
     let csv = hownow(
         data,

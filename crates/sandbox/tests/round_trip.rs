@@ -66,6 +66,8 @@ fn expected_client(data: &PracticeData, c: &Client, shape: Shape) -> xpm::Client
         date_of_birth: date(d.date_of_birth),
         date_of_death: None,
         place_of_birth: None,
+        place_of_birth_city: detail(&d.place_of_birth_city),
+        place_of_birth_country_code: detail(&d.place_of_birth_country_code),
         email: d.email.clone(),
         address: d.address.clone(),
         city: d.city.clone(),
@@ -103,6 +105,7 @@ fn expected_client(data: &PracticeData, c: &Client, shape: Shape) -> xpm::Client
         company_number: detail(&d.company_number),
         business_number: detail(&d.business_number),
         business_structure: detail(&d.business_structure),
+        industry: detail(&d.industry),
         balance_month: detail(&d.balance_month),
         prepare_gst: detail_flag(d.prepare_gst),
         gst_registered: detail_flag(d.gst_registered),
@@ -119,6 +122,9 @@ fn expected_client(data: &PracticeData, c: &Client, shape: Shape) -> xpm::Client
         branch_number: detail(&d.branch_number),
         active_ato_client: detail_flag(d.active_ato_client),
         auto_bas_opt_in_criteria: detail(&d.auto_bas_opt_in_criteria),
+        bank_account_name: detail(&d.bank_account_name),
+        bank_account_number: detail(&d.bank_account_number),
+        bank_bsb: detail(&d.bank_bsb),
         contacts: if shape == Shape::Paged {
             Vec::new()
         } else {

@@ -202,7 +202,19 @@ pub struct Client {
     pub middle_name: Option<String>,
     pub date_of_birth: Option<XpmDate>,
     pub date_of_death: Option<XpmDate>,
+    /// `PlaceOfBirth`, which XPM 3.1 does not send (it splits the place into the two fields
+    /// below); still read in case an older practice does.
     pub place_of_birth: Option<String>,
+    // The fields from here to `// Contact details` and those marked `skip_serializing_if` below
+    // came after the directory's first release: left out of the JSON when absent, so a client
+    // without them serialises, and hashes, exactly as before (an upgrade rewrites no row).
+    /// City of birth (`PlaceOfBirthCity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_of_birth_city: Option<String>,
+    /// Country of birth as XPM sends it (`PlaceOfBirthCountryCode`: an ISO 3166 code, kept as
+    /// sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_of_birth_country_code: Option<String>,
     // Contact details and addresses
     pub email: Option<String>,
     pub address: Option<String>,
@@ -237,6 +249,9 @@ pub struct Client {
     pub company_number: Option<String>,
     pub business_number: Option<String>,
     pub business_structure: Option<String>,
+    /// The client's industry, as the practice classified it (`Industry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
     pub balance_month: Option<String>,
     pub prepare_gst: Option<bool>,
     pub gst_registered: Option<bool>,
@@ -255,6 +270,17 @@ pub struct Client {
     pub branch_number: Option<String>,
     pub active_ato_client: Option<bool>,
     pub auto_bas_opt_in_criteria: Option<String>,
+    // Bank account, as the masked text XPM sends (like `TaxNumber`: `*****6789`), never
+    // unmasked here.
+    /// `BankAccountName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account_name: Option<String>,
+    /// `BankAccountNumber`, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_account_number: Option<String>,
+    /// The bank and branch number (`BankBSB`; AU's BSB), masked or not as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_bsb: Option<String>,
     // Collections
     pub contacts: Vec<Contact>,
     pub notes: Vec<Note>,

@@ -151,7 +151,7 @@ fn relationship() -> impl Strategy<Value = Relationship> {
 }
 
 fn client() -> impl Strategy<Value = Client> {
-    let texts = prop::collection::vec(opt_text(), 42);
+    let texts = prop::collection::vec(opt_text(), 48);
     let bools = prop::collection::vec(opt_bool(), 10);
     let dates = prop::collection::vec(opt_date(), 2);
     let refs = prop::collection::vec(opt_reference(), 3);
@@ -185,6 +185,8 @@ fn client() -> impl Strategy<Value = Client> {
                 date_of_birth: d.next().unwrap(),
                 date_of_death: d.next().unwrap(),
                 place_of_birth: t.next().unwrap(),
+                place_of_birth_city: t.next().unwrap(),
+                place_of_birth_country_code: t.next().unwrap(),
                 email: t.next().unwrap(),
                 address: t.next().unwrap(),
                 city: t.next().unwrap(),
@@ -214,6 +216,7 @@ fn client() -> impl Strategy<Value = Client> {
                 company_number: t.next().unwrap(),
                 business_number: t.next().unwrap(),
                 business_structure: t.next().unwrap(),
+                industry: t.next().unwrap(),
                 balance_month: t.next().unwrap(),
                 prepare_gst: b.next().unwrap(),
                 gst_registered: b.next().unwrap(),
@@ -230,6 +233,9 @@ fn client() -> impl Strategy<Value = Client> {
                 branch_number: t.next().unwrap(),
                 active_ato_client: b.next().unwrap(),
                 auto_bas_opt_in_criteria: t.next().unwrap(),
+                bank_account_name: t.next().unwrap(),
+                bank_account_number: t.next().unwrap(),
+                bank_bsb: t.next().unwrap(),
                 contacts,
                 notes,
                 groups: groups.into_iter().flatten().collect(),
@@ -284,6 +290,8 @@ fn normalise(c: &Client) -> Client {
         other_name: t(&c.other_name),
         middle_name: t(&c.middle_name),
         place_of_birth: t(&c.place_of_birth),
+        place_of_birth_city: t(&c.place_of_birth_city),
+        place_of_birth_country_code: t(&c.place_of_birth_country_code),
         email: t(&c.email),
         address: norm_lines(&c.address),
         city: t(&c.city),
@@ -319,6 +327,7 @@ fn normalise(c: &Client) -> Client {
         company_number: t(&c.company_number),
         business_number: t(&c.business_number),
         business_structure: t(&c.business_structure),
+        industry: t(&c.industry),
         balance_month: t(&c.balance_month),
         gst_period: t(&c.gst_period),
         gst_basis: t(&c.gst_basis),
@@ -329,6 +338,9 @@ fn normalise(c: &Client) -> Client {
         return_type: t(&c.return_type),
         branch_number: t(&c.branch_number),
         auto_bas_opt_in_criteria: t(&c.auto_bas_opt_in_criteria),
+        bank_account_name: t(&c.bank_account_name),
+        bank_account_number: t(&c.bank_account_number),
+        bank_bsb: t(&c.bank_bsb),
         contacts: c
             .contacts
             .iter()

@@ -87,6 +87,9 @@ pub struct ClientDetails {
     pub middle_name: Option<String>,
     #[serde(with = "opt_xpm_date")]
     pub date_of_birth: Option<Date>,
+    /// XPM 3.1's place of birth, split into a city and an ISO 3166 country code.
+    pub place_of_birth_city: Option<String>,
+    pub place_of_birth_country_code: Option<String>,
     // Contact details and addresses
     pub email: Option<String>,
     pub address: Option<String>,
@@ -122,6 +125,11 @@ pub struct ClientDetails {
     pub company_number: Option<String>,
     pub business_number: Option<String>,
     pub business_structure: Option<String>,
+    pub industry: Option<String>,
+    /// The bank account as XPM shows it through the API: masked but for the last digits.
+    pub bank_account_name: Option<String>,
+    pub bank_account_number: Option<String>,
+    pub bank_bsb: Option<String>,
     pub balance_month: Option<String>,
     pub prepare_gst: Option<bool>,
     pub gst_registered: Option<bool>,

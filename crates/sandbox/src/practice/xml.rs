@@ -455,6 +455,19 @@ fn write_detail(w: &mut XmlWriter<'_>, data: &PracticeData, client: &Client, odd
     w.opt("CompanyNumber", d.company_number.as_deref());
     w.opt("BusinessNumber", d.business_number.as_deref());
     w.opt("BusinessStructure", d.business_structure.as_deref());
+    // XPM 3.1's fields beyond the documentation's examples, present only when they hold a value.
+    for (name, value) in [
+        ("Industry", &d.industry),
+        ("PlaceOfBirthCity", &d.place_of_birth_city),
+        ("PlaceOfBirthCountryCode", &d.place_of_birth_country_code),
+        ("BankAccountName", &d.bank_account_name),
+        ("BankAccountNumber", &d.bank_account_number),
+        ("BankBSB", &d.bank_bsb),
+    ] {
+        if let Some(value) = value {
+            w.text(name, value);
+        }
+    }
     w.opt("BalanceMonth", d.balance_month.as_deref());
     w.opt_flag("PrepareGST", d.prepare_gst);
     w.opt_flag("GSTRegistered", d.gst_registered);

@@ -258,6 +258,24 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
             "{at}: postal address"
         );
         assert_eq!(c.city, d.city, "{at}: city");
+        assert_eq!(
+            (
+                &c.place_of_birth_city,
+                &c.place_of_birth_country_code,
+                &c.industry
+            ),
+            (
+                &d.place_of_birth_city,
+                &d.place_of_birth_country_code,
+                &d.industry
+            ),
+            "{at}: place of birth and industry"
+        );
+        assert_eq!(
+            (&c.bank_account_name, &c.bank_account_number, &c.bank_bsb),
+            (&d.bank_account_name, &d.bank_account_number, &d.bank_bsb),
+            "{at}: bank account (masked)"
+        );
         assert_eq!(c.post_code, d.post_code, "{at}: post code");
         assert_eq!(
             (c.is_prospect, c.is_archived, c.is_deleted),

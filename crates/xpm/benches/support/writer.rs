@@ -194,6 +194,8 @@ impl XmlWriter {
         self.date("DateOfBirth", c.date_of_birth);
         self.date("DateOfDeath", c.date_of_death);
         self.text("PlaceOfBirth", &c.place_of_birth);
+        self.text("PlaceOfBirthCity", &c.place_of_birth_city);
+        self.text("PlaceOfBirthCountryCode", &c.place_of_birth_country_code);
         self.text("Email", &c.email);
         self.lines("Address", &c.address);
         self.text("City", &c.city);
@@ -223,6 +225,7 @@ impl XmlWriter {
         self.text("CompanyNumber", &c.company_number);
         self.text("BusinessNumber", &c.business_number);
         self.text("BusinessStructure", &c.business_structure);
+        self.text("Industry", &c.industry);
         self.text("BalanceMonth", &c.balance_month);
         self.boolean("PrepareGST", c.prepare_gst);
         self.boolean("GSTRegistered", c.gst_registered);
@@ -239,6 +242,9 @@ impl XmlWriter {
         self.text("BranchNumber", &c.branch_number);
         self.boolean("ActiveAtoClient", c.active_ato_client);
         self.text("AutoBasOptInCriteria", &c.auto_bas_opt_in_criteria);
+        self.text("BankAccountName", &c.bank_account_name);
+        self.text("BankAccountNumber", &c.bank_account_number);
+        self.text("BankBSB", &c.bank_bsb);
         if !c.contacts.is_empty() {
             self.open("Contacts");
             c.contacts.iter().for_each(|x| self.contact(x));

@@ -4,7 +4,8 @@
 //! how to read it. The decoder then reads the element into the slot; names no table knows
 //! are skipped with their whole subtree. Names are matched as bytes, so dispatch costs no
 //! allocation. Where XPM's requests and responses spell a name differently (`WebSite`), both
-//! are accepted.
+//! are accepted; so are the camelCase names of XPM 3.1's OpenAPI text (`placeOfBirthCity`) for
+//! the fields that came with 3.1, beside the PascalCase every other element uses.
 
 use crate::{BillingType, Client, Contact, Group, Note, Pagination, Reference, Relationship, XpmDate};
 
@@ -62,6 +63,10 @@ impl Record for Client {
             b"DateOfBirth" => Date(&mut self.date_of_birth),
             b"DateOfDeath" => Date(&mut self.date_of_death),
             b"PlaceOfBirth" => Text(&mut self.place_of_birth),
+            b"PlaceOfBirthCity" | b"placeOfBirthCity" => Text(&mut self.place_of_birth_city),
+            b"PlaceOfBirthCountryCode" | b"placeOfBirthCountryCode" => {
+                Text(&mut self.place_of_birth_country_code)
+            }
             b"Email" => Text(&mut self.email),
             b"Address" => Lines(&mut self.address),
             b"City" => Text(&mut self.city),
@@ -91,6 +96,8 @@ impl Record for Client {
             b"CompanyNumber" => Text(&mut self.company_number),
             b"BusinessNumber" => Text(&mut self.business_number),
             b"BusinessStructure" => Text(&mut self.business_structure),
+            // Text, or a name and code in child elements: either way, its text.
+            b"Industry" | b"industry" => Flattened(&mut self.industry),
             b"BalanceMonth" => Text(&mut self.balance_month),
             b"PrepareGST" => Bool(&mut self.prepare_gst),
             b"GSTRegistered" => Bool(&mut self.gst_registered),
@@ -107,6 +114,9 @@ impl Record for Client {
             b"BranchNumber" => Text(&mut self.branch_number),
             b"ActiveAtoClient" | b"ActiveATOClient" => Bool(&mut self.active_ato_client),
             b"AutoBasOptInCriteria" => Flattened(&mut self.auto_bas_opt_in_criteria),
+            b"BankAccountName" | b"bankAccountName" => Text(&mut self.bank_account_name),
+            b"BankAccountNumber" | b"bankAccountNumber" => Text(&mut self.bank_account_number),
+            b"BankBSB" | b"bankBSB" | b"BSB" => Text(&mut self.bank_bsb),
             b"Contacts" => Contacts(&mut self.contacts),
             b"Notes" => Notes(&mut self.notes),
             b"Groups" => GroupRefs(&mut self.groups),
@@ -250,5 +260,111 @@ impl Record for PaginationLinks {
             b"Next" => Slot::Text(&mut self.0.next),
             _ => Slot::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::decode::decode_all;
+    use crate::Client;
+
+    fn client(inside: &str) -> Client {
+        let xml =
+            format!("<Response><Status>OK</Status><Clients><Client>{inside}</Client></Clients></Response>");
+        let decoded = decode_all(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"));
+        assert!(decoded.warnings.is_empty(), "{:?}", decoded.warnings);
+        decoded.clients.unwrap().remove(0)
+    }
+
+    #[test]
+    fn birthplace_industry_and_bank_reach_their_fields() {
+        let c = client(
+            "<UUID>c-1</UUID><PlaceOfBirthCity> Dunedin </PlaceOfBirthCity>\
+             <PlaceOfBirthCountryCode>NZ</PlaceOfBirthCountryCode><Industry>Construction</Industry>\
+             <BankAccountName>Acme Trading Ltd</BankAccountName>\
+             <BankAccountNumber>**-****-*****67-00</BankAccountNumber><BankBSB>***-456</BankBSB>",
+        );
+        assert_eq!(c.place_of_birth_city.as_deref(), Some("Dunedin"));
+        assert_eq!(c.place_of_birth_country_code.as_deref(), Some("NZ"));
+        assert_eq!(c.industry.as_deref(), Some("Construction"));
+        assert_eq!(c.bank_account_name.as_deref(), Some("Acme Trading Ltd"));
+        assert_eq!(c.bank_account_number.as_deref(), Some("**-****-*****67-00"));
+        assert_eq!(c.bank_bsb.as_deref(), Some("***-456"));
+        assert_eq!(c.place_of_birth, None, "PlaceOfBirth is its own (older) element");
+    }
+
+    #[test]
+    fn the_openapi_spelling_is_read_too() {
+        let c = client(
+            "<UUID>c-2</UUID><placeOfBirthCity>Apia</placeOfBirthCity>\
+             <placeOfBirthCountryCode>WS</placeOfBirthCountryCode><industry>Retail</industry>\
+             <bankAccountName>A Person</bankAccountName><bankAccountNumber>****4321</bankAccountNumber>\
+             <BSB>062-***</BSB>",
+        );
+        assert_eq!(
+            (
+                c.place_of_birth_city.as_deref(),
+                c.place_of_birth_country_code.as_deref(),
+                c.industry.as_deref(),
+                c.bank_account_name.as_deref(),
+                c.bank_account_number.as_deref(),
+                c.bank_bsb.as_deref(),
+            ),
+            (
+                Some("Apia"),
+                Some("WS"),
+                Some("Retail"),
+                Some("A Person"),
+                Some("****4321"),
+                Some("062-***")
+            )
+        );
+    }
+
+    #[test]
+    fn an_industry_with_parts_is_flattened_and_empty_ones_are_absent() {
+        let c = client(
+            "<UUID>c-3</UUID><Industry><Name>Agriculture</Name><Code>A01</Code></Industry>\
+             <PlaceOfBirthCity/><PlaceOfBirthCountryCode>  </PlaceOfBirthCountryCode>\
+             <BankAccountNumber></BankAccountNumber>",
+        );
+        assert_eq!(c.industry.as_deref(), Some("Name: Agriculture; Code: A01"));
+        assert_eq!(c.place_of_birth_city, None);
+        assert_eq!(c.place_of_birth_country_code, None);
+        assert_eq!(c.bank_account_number, None);
+    }
+
+    #[test]
+    fn unknown_elements_beside_them_are_still_skipped() {
+        let c = client(
+            "<UUID>c-4</UUID><BankDetails><Account><Number>1</Number></Account></BankDetails>\
+             <PlaceOfBirthRegion>Otago</PlaceOfBirthRegion><Industry>Mining</Industry>\
+             <IndustryCode>B</IndustryCode><Name>Mine Co</Name>",
+        );
+        assert_eq!(c.name.as_deref(), Some("Mine Co"));
+        assert_eq!(c.industry.as_deref(), Some("Mining"));
+        assert_eq!(c.bank_account_number, None);
+        assert_eq!(c.place_of_birth_city, None);
+    }
+
+    #[test]
+    fn a_client_without_them_serialises_as_before() {
+        // The directory hashes this JSON: the new fields must not appear when absent, or every
+        // stored client would read as changed after an upgrade.
+        let json = serde_json::to_string(&client("<UUID>c-5</UUID><Name>Plain</Name>")).unwrap();
+        for field in [
+            "place_of_birth_city",
+            "place_of_birth_country_code",
+            "industry",
+            "bank_account_name",
+            "bank_account_number",
+            "bank_bsb",
+        ] {
+            assert!(!json.contains(field), "{field} in {json}");
+        }
+        assert!(json.contains("\"place_of_birth\":null"), "{json}");
+        let round: Client = serde_json::from_str(&json).unwrap();
+        assert_eq!(round.name.as_deref(), Some("Plain"));
+        assert_eq!(round.industry, None);
     }
 }

@@ -41,6 +41,9 @@ fn every_client_element_reaches_its_field() {
          <FirstName>Al</FirstName><LastName>Cme</LastName><OtherName>A.</OtherName>\
          <MiddleName>Bert</MiddleName><DateOfBirth>1970-01-02</DateOfBirth>\
          <DateOfDeath>20200304</DateOfDeath><PlaceOfBirth>Wellington</PlaceOfBirth>\
+         <PlaceOfBirthCity>Nelson</PlaceOfBirthCity><PlaceOfBirthCountryCode>NZ</PlaceOfBirthCountryCode>\
+         <Industry>Construction</Industry><BankAccountName>Acme Ltd</BankAccountName>\
+         <BankAccountNumber>**-****-****567-00</BankAccountNumber><BankBSB>***-001</BankBSB>\
          <Email>a@acme.test</Email><Address>1 Main St</Address><City>Auckland</City>\
          <Region>AKL</Region><PostCode>1010</PostCode><Country>New Zealand</Country>\
          <PostalAddress>PO Box 1</PostalAddress><PostalCity>Wellington</PostalCity>\
@@ -87,6 +90,12 @@ fn every_client_element_reaches_its_field() {
         date_of_birth: date("1970-01-02"),
         date_of_death: date("2020-03-04"),
         place_of_birth: Some("Wellington".into()),
+        place_of_birth_city: Some("Nelson".into()),
+        place_of_birth_country_code: Some("NZ".into()),
+        industry: Some("Construction".into()),
+        bank_account_name: Some("Acme Ltd".into()),
+        bank_account_number: Some("**-****-****567-00".into()),
+        bank_bsb: Some("***-001".into()),
         email: Some("a@acme.test".into()),
         address: Some("1 Main St".into()),
         city: Some("Auckland".into()),

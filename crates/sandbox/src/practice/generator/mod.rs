@@ -4,6 +4,7 @@
 //! RNG, never a `HashMap`'s order, never the clock), so the same spec gives the same practice,
 //! byte for byte, on every machine and every run.
 
+mod long_tail;
 mod words;
 
 use std::collections::HashMap;
@@ -423,6 +424,15 @@ impl Generator {
         } else {
             self.nz_fields(&mut d, kind);
         }
+        long_tail::fill(
+            &mut d,
+            long_tail::Who {
+                seed: self.spec.seed,
+                index,
+                individual,
+                au,
+            },
+        );
 
         let modified = MODIFIED_FROM + Duration::seconds(self.rng.gen_range(0..MODIFIED_SPAN_SECONDS));
         d.notes = self.notes(modified);
