@@ -17,7 +17,7 @@ use crate::export;
 use crate::tray::Refresh;
 use crate::views::{
     AppInfo, ClientPage, ClientRow, ConnectionView, ContactView, CsvExport, DisconnectView, FullSyncEstimate,
-    LoginView, RunView, SchedulerView, XERO_DAY_LIMIT,
+    LoginView, PrivilegeView, RunView, SchedulerView, XERO_DAY_LIMIT,
 };
 
 type Core<'a> = State<'a, Arc<AppCore>>;
@@ -64,6 +64,7 @@ pub async fn app_info(
         user_name,
         demo: core.backend().is_demo(),
         version: env!("CARGO_PKG_VERSION").to_string(),
+        privilege: PrivilegeView::default(),
     })
 }
 

@@ -15,6 +15,24 @@ pub struct AppInfo {
     /// No Xero client id is configured: the in-process Demo practice (offline) is in use.
     pub demo: bool,
     pub version: String,
+    /// What the Xero user needs before connecting, in the engine's words (the CLI says the same).
+    pub privilege: PrivilegeView,
+}
+
+/// XPM's privilege: what is needed, and how an XPM administrator grants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivilegeView {
+    pub requirement: &'static str,
+    pub steps: &'static [&'static str],
+}
+
+impl Default for PrivilegeView {
+    fn default() -> Self {
+        PrivilegeView {
+            requirement: hownow_sync::connect::PRIVILEGE_REQUIREMENT,
+            steps: hownow_sync::connect::PRIVILEGE_STEPS,
+        }
+    }
 }
 
 /// Whether this app runs the scheduled syncs, and if not, who does.
@@ -64,6 +82,8 @@ pub struct ConnectionView {
     pub provider: String,
     pub tenant_id: String,
     pub tenant_name: String,
+    /// Xero's name, while the administrator's own name is shown.
+    pub renamed_from: Option<String>,
     pub authorised_by: Person,
     /// The Xero identity service its tokens belong to (where they are refreshed and revoked).
     pub issuer: Option<String>,
@@ -73,8 +93,6 @@ pub struct ConnectionView {
     pub demo: bool,
     pub client_count: u64,
     pub contact_count: u64,
-    /// Xero's name, while the administrator's own name is shown.
-    pub renamed_from: Option<String>,
     pub last_sync: Option<RunView>,
     pub next_sync: Option<NextSync>,
     pub progress: Option<ProgressView>,
@@ -98,9 +116,9 @@ impl ConnectionView {
         ConnectionView {
             id: c.id,
             provider: c.provider.clone(),
-            renamed_from: c.renamed_from.clone(),
             tenant_id: c.tenant_id.clone(),
             tenant_name: c.tenant_name.clone(),
+            renamed_from: c.renamed_from.clone(),
             authorised_by: Person {
                 name: c.authorised_by_name.clone(),
                 email: c.authorised_by_email.clone(),

@@ -282,6 +282,12 @@ fn a_fresh_app_offers_the_demo_practice() {
     let info = h.ok("app_info", json!({}));
     assert_eq!(info["demo"], true);
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    // The wizard's "Before getting started" in the engine's words, as the CLI says them.
+    assert_eq!(
+        info["privilege"]["requirement"],
+        hownow_sync::connect::PRIVILEGE_REQUIREMENT
+    );
+    assert_eq!(info["privilege"]["steps"].as_array().unwrap().len(), 4);
     assert_eq!(h.ok("connections_list", json!({})), json!([]));
     assert_eq!(h.ok("login_state", json!({})), json!({"stage": "idle"}));
     let settings = h.ok("settings_get", json!({}));

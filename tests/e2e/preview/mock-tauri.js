@@ -111,7 +111,22 @@
   const settings = { scheduleAvailable: true, intervalHours: 6, dailyFullEnabled: true, dailyFullHour: 2, xeroClientId: '', loginMode: 'deeplink' };
 
   const commands = {
-    app_info: () => ({ userName: 'Ava Partner', demo: true, version: '0.1.0', loginMode: 'deeplink' }),
+    app_info: () => ({
+      userName: 'Ava Partner',
+      demo: true,
+      version: '0.1.0',
+      loginMode: 'deeplink',
+      privilege: {
+        requirement:
+          'The Xero user who logs in must have XPM\'s "Authorise 3rd Party Full Access" privilege (in the newer XPM screens: "Connect third-party add-ons"). Without it, Xero shows no Practice Manager account to allow and the connection cannot be made.',
+        steps: [
+          'In Xero Practice Manager, open Business → Settings → Staff.',
+          'Edit the person who will connect HowNow.',
+          'Under Privileges, tick "Authorise 3rd Party Full Access" and save.',
+          'That person logs in to Xero when HowNow Admin asks.',
+        ],
+      },
+    }),
     connections_list: () => connections,
     // The preview's app schedules its own syncs (no HowNow service running).
     scheduler_status: () => ({ scheduledHere: true, message: null }),

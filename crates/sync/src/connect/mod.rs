@@ -32,7 +32,10 @@ use tokio::time::Instant;
 
 pub use callback::CallbackRejected;
 pub(crate) use tenants::{display_name as tenant_display_name, is_id_prefix};
-pub use tenants::{nameless_practice, TenantChoice, MIN_ID_PREFIX, PRIVILEGE_GUIDANCE};
+pub use tenants::{
+    nameless_practice, TenantChoice, MIN_ID_PREFIX, PRIVILEGE_GUIDANCE, PRIVILEGE_REQUIREMENT,
+    PRIVILEGE_STEPS,
+};
 
 use crate::clock::{Clock, SystemClock};
 use callback::{CallbackAnswer, CallbackParams};

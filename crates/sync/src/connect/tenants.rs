@@ -5,12 +5,36 @@ use serde::Serialize;
 
 use super::ConnectError;
 
+/// XPM's privilege (its newer screens call it "Connect third-party add-ons"): one literal for
+/// every sentence below.
+macro_rules! privilege {
+    () => {
+        "\"Authorise 3rd Party Full Access\" privilege (in the newer XPM screens: \"Connect third-party add-ons\")"
+    };
+}
+
 /// What the administrator must fix when Xero grants no Practice Manager tenant (SPEC 1): shown
 /// as is by the CLI and the desktop app.
-pub const PRIVILEGE_GUIDANCE: &str = "Xero granted HowNow Admin no Xero Practice Manager account. \
-The Xero user who logs in needs XPM's \"Authorise 3rd Party Full Access\" privilege (in the newer XPM \
-screens: \"Connect third-party add-ons\"). An XPM administrator can grant it under Business → Settings → \
-Staff → edit the person. Then connect again.";
+pub const PRIVILEGE_GUIDANCE: &str = concat!(
+    "Xero granted HowNow Admin no Xero Practice Manager account. The Xero user who logs in needs XPM's ",
+    privilege!(),
+    ". An XPM administrator can grant it under Business → Settings → Staff → edit the person. Then connect again."
+);
+
+/// What the Xero user needs, said before connecting ("Before getting started" in the window).
+pub const PRIVILEGE_REQUIREMENT: &str = concat!(
+    "The Xero user who logs in must have XPM's ",
+    privilege!(),
+    ". Without it, Xero shows no Practice Manager account to allow and the connection cannot be made."
+);
+
+/// How an XPM administrator grants it.
+pub const PRIVILEGE_STEPS: &[&str] = &[
+    "In Xero Practice Manager, open Business → Settings → Staff.",
+    "Edit the person who will connect HowNow.",
+    "Under Privileges, tick \"Authorise 3rd Party Full Access\" and save.",
+    "That person logs in to Xero when HowNow Admin asks.",
+];
 
 /// A Practice Manager tenant the login can connect, as the tenant picker shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,6 +197,10 @@ mod tests {
 
     #[test]
     fn guidance_names_the_privilege_and_where_to_grant_it() {
+        assert!(PRIVILEGE_REQUIREMENT.contains("\"Authorise 3rd Party Full Access\" privilege"));
+        assert!(PRIVILEGE_STEPS
+            .iter()
+            .any(|s| s.contains("Business → Settings → Staff")));
         for needle in [
             "Authorise 3rd Party Full Access",
             "Connect third-party add-ons",
