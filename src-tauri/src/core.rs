@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use crate::autostart::Autostart;
 use crate::demo::{self, DemoPractice};
 use crate::desktop_settings::DesktopSettings;
-use crate::error::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult, ErrorKind};
 use crate::progress::{self, SizeHint};
 use crate::views::{ConnectionView, LoginView, ProgressView, SyncFinished, TenantView};
 
@@ -181,7 +181,12 @@ impl AppCore {
             .await?
             .into_iter()
             .find(|c| c.id == id)
-            .ok_or_else(|| CommandError::new("not_found", format!("there is no connection with id {id}")))
+            .ok_or_else(|| {
+                CommandError::new(
+                    ErrorKind::NotFound,
+                    format!("there is no connection with id {id}"),
+                )
+            })
     }
 
     fn view_of(&self, overview: &ConnectionOverview, demo: bool) -> ConnectionView {
@@ -267,11 +272,10 @@ impl AppCore {
     }
 
     pub fn open_login_again(&self) -> CommandResult<()> {
-        let pending = self
-            .backend()
-            .engine
-            .pending_login()
-            .ok_or_else(|| CommandError::new("login", "no Xero login is waiting; start again"))?;
+        let pending =
+            self.backend().engine.pending_login().ok_or_else(|| {
+                CommandError::new(ErrorKind::Login, "no Xero login is waiting; start again")
+            })?;
         self.ui
             .open_url(&pending.authorize_url)
             .map_err(CommandError::internal)
@@ -461,7 +465,7 @@ impl AppCore {
                 connection.tenant_name
             ))),
             ConnectionStatus::NeedsReauth => Err(CommandError::new(
-                "needs_reauth",
+                ErrorKind::NeedsReauth,
                 format!(
                     "Xero no longer accepts the sign-in for {}; reauthorise it first",
                     connection.tenant_name
@@ -551,12 +555,12 @@ impl AppCore {
         if let Some(e) = error {
             tracing::warn!(connection = connection_id, error = %e.message, "sync failed");
             match e.kind {
-                "needs_reauth" => self.ui.notify(
+                ErrorKind::NeedsReauth => self.ui.notify(
                     "HowNow Admin needs reauthorisation",
                     &format!("Xero no longer accepts the sign-in for {tenant_name}. Open HowNow Admin and choose Reauthorise."),
                 ),
                 // Another process (the CLI) is syncing it: not a failure worth a notification.
-                "busy" => {}
+                ErrorKind::Busy => {}
                 _ => self.ui.notify(&format!("Sync failed: {tenant_name}"), &e.message),
             }
         }

@@ -5,16 +5,46 @@ use hownow_sync::engine::EngineError;
 use hownow_sync::SyncError;
 use serde::Serialize;
 
+/// What kind of failure a command had: what the window may branch on. Serialised in snake case;
+/// `ui/js/kinds.js` lists the same values (checked by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// A sync of this connection is running (here or in another process).
+    Busy,
+    /// Xero wants the administrator to log in again.
+    NeedsReauth,
+    /// The request cannot be done as asked (bad settings, a paused connection, a name taken).
+    Invalid,
+    NotFound,
+    /// The Xero login failed or was refused.
+    Login,
+    /// A scheduled sync failed (the tray and notifications say why).
+    SyncFailed,
+    Internal,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::Busy,
+        ErrorKind::NeedsReauth,
+        ErrorKind::Invalid,
+        ErrorKind::NotFound,
+        ErrorKind::Login,
+        ErrorKind::SyncFailed,
+        ErrorKind::Internal,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct CommandError {
-    /// `busy`, `needs_reauth`, `invalid`, `not_found`, `login` or `internal`.
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
 }
 
 impl CommandError {
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         CommandError {
             kind,
             message: capitalise(message.into()),
@@ -22,15 +52,15 @@ impl CommandError {
     }
 
     pub fn busy(message: impl Into<String>) -> Self {
-        Self::new("busy", message)
+        Self::new(ErrorKind::Busy, message)
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("invalid", message)
+        Self::new(ErrorKind::Invalid, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new("internal", message)
+        Self::new(ErrorKind::Internal, message)
     }
 }
 
@@ -51,15 +81,15 @@ fn capitalise(mut message: String) -> String {
 impl From<SyncError> for CommandError {
     fn from(e: SyncError) -> Self {
         let kind = match &e {
-            SyncError::AlreadyRunning { .. } => "busy",
+            SyncError::AlreadyRunning { .. } => ErrorKind::Busy,
             SyncError::NeedsReauth { .. } | SyncError::Xpm(hownow_xpm::XpmError::NeedsReauth { .. }) => {
-                "needs_reauth"
+                ErrorKind::NeedsReauth
             }
-            SyncError::UnknownConnection(_) => "not_found",
+            SyncError::UnknownConnection(_) => ErrorKind::NotFound,
             SyncError::Disconnected(_) | SyncError::OverBudget { .. } | SyncError::MassRemoval { .. } => {
-                "invalid"
+                ErrorKind::Invalid
             }
-            _ => "internal",
+            _ => ErrorKind::Internal,
         };
         CommandError::new(kind, e.to_string())
     }
@@ -69,10 +99,10 @@ impl From<EngineError> for CommandError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Sync(e) => e.into(),
-            EngineError::Connect(e) => CommandError::new("login", e.to_string()),
+            EngineError::Connect(e) => CommandError::new(ErrorKind::Login, e.to_string()),
             e if e.is_usage() => CommandError::invalid(e.to_string()),
             EngineError::NotConnected | EngineError::NoSuchConnection(_) => {
-                CommandError::new("not_found", e.to_string())
+                CommandError::new(ErrorKind::NotFound, e.to_string())
             }
             e => CommandError::internal(e.to_string()),
         }
@@ -94,7 +124,7 @@ mod tests {
     #[test]
     fn messages_read_as_sentences() {
         let e = CommandError::from(SyncError::UnknownConnection(7));
-        assert_eq!(e.kind, "not_found");
+        assert_eq!(e.kind, ErrorKind::NotFound);
         assert_eq!(e.message, "There is no connection with id 7.");
     }
 
@@ -104,7 +134,7 @@ mod tests {
             pid: Some(42),
             started_at: None,
         }));
-        assert_eq!(e.kind, "busy");
+        assert_eq!(e.kind, ErrorKind::Busy);
         assert!(e.message.contains("already running"), "{}", e.message);
     }
 

@@ -17,6 +17,9 @@ pub mod tray;
 mod tray_menu;
 pub mod views;
 
+#[cfg(test)]
+mod kinds_test;
+
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tauri::{AppHandle, Emitter, Manager, Runtime, WindowEvent};

@@ -14,7 +14,7 @@ use hownow_sync::scheduler::{
 };
 
 use crate::core::AppCore;
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 
 /// How often the app looks whether the service has let go of the schedule.
 const TAKE_OVER_POLL: Duration = Duration::from_secs(5);
@@ -157,7 +157,7 @@ impl EventSink for Forward {
                     .error
                     .as_ref()
                     .filter(|_| !finished.needs_attention)
-                    .map(|e| CommandError::new("sync_failed", e.clone()));
+                    .map(|e| CommandError::new(ErrorKind::SyncFailed, e.clone()));
                 core.scheduled_run_ended(finished.connection_id, error);
             }
             SchedulerEvent::Stopped { connection_id, .. } => core.scheduled_run_ended(*connection_id, None),

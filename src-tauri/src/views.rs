@@ -19,6 +19,26 @@ pub struct AppInfo {
     pub privilege: PrivilegeView,
 }
 
+/// A connection as its card shows it: the engine's status, with a running sync on top.
+/// Serialised in snake case; `ui/js/kinds.js` lists the same values (checked by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connected,
+    Syncing,
+    NeedsReauth,
+    Disconnected,
+}
+
+impl ConnectionState {
+    pub const ALL: [ConnectionState; 4] = [
+        ConnectionState::Connected,
+        ConnectionState::Syncing,
+        ConnectionState::NeedsReauth,
+        ConnectionState::Disconnected,
+    ];
+}
+
 /// XPM's privilege: what is needed, and how an XPM administrator grants it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrivilegeView {
@@ -87,8 +107,7 @@ pub struct ConnectionView {
     pub authorised_by: Person,
     /// The Xero identity service its tokens belong to (where they are refreshed and revoked).
     pub issuer: Option<String>,
-    /// `connected`, `syncing`, `needs_reauth` or `disconnected`.
-    pub status: &'static str,
+    pub status: ConnectionState,
     pub status_reason: Option<String>,
     pub demo: bool,
     pub client_count: u64,
@@ -103,10 +122,10 @@ impl ConnectionView {
         let c = &overview.connection;
         let syncing = progress.is_some() || overview.running_pid.is_some();
         let status = match c.status {
-            ConnectionStatus::NeedsReauth => "needs_reauth",
-            ConnectionStatus::Disconnected => "disconnected",
-            _ if syncing => "syncing",
-            _ => "connected",
+            ConnectionStatus::NeedsReauth => ConnectionState::NeedsReauth,
+            ConnectionStatus::Disconnected => ConnectionState::Disconnected,
+            _ if syncing => ConnectionState::Syncing,
+            _ => ConnectionState::Connected,
         };
         // The engine's schedule says what runs next.
         let next_sync = overview.plan.next_run().map(|(at, kind)| NextSync {

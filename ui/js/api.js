@@ -1,6 +1,8 @@
 // The one place that talks to the Rust side. Pages call these functions and never see Tauri's IPC,
 // so a command can be renamed or reshaped here without touching them.
 
+import { ERROR_KIND } from './kinds.js';
+
 const tauri = window.__TAURI__;
 
 /** An error from a command: Rust sends `{ kind, message }`; anything else becomes `kind: "internal"`. */
@@ -13,13 +15,13 @@ export class ApiError extends Error {
           ? raw
           : 'Something went wrong.';
     super(message);
-    this.kind = raw && typeof raw === 'object' && typeof raw.kind === 'string' ? raw.kind : 'internal';
+    this.kind = raw && typeof raw === 'object' && typeof raw.kind === 'string' ? raw.kind : ERROR_KIND.internal;
   }
 }
 
 async function call(command, args) {
   if (!tauri) {
-    throw new ApiError({ kind: 'internal', message: 'HowNow Admin must run inside its desktop window.' });
+    throw new ApiError({ kind: ERROR_KIND.internal, message: 'HowNow Admin must run inside its desktop window.' });
   }
   try {
     return await tauri.core.invoke(command, args);

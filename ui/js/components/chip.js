@@ -1,4 +1,5 @@
 import { h } from '../dom.js';
+import { CONNECTION_STATE } from '../kinds.js';
 
 /** The one-word state of a connection, as the admin needs to read it at a glance. */
 export function connectionState(connection, progress) {
@@ -9,11 +10,11 @@ export function connectionState(connection, progress) {
     };
   }
   switch (connection.status) {
-    case 'syncing':
+    case CONNECTION_STATE.syncing:
       return { tone: 'accent', text: 'Syncing…' };
-    case 'needs_reauth':
+    case CONNECTION_STATE.needsReauth:
       return { tone: 'warn', text: 'Needs reauthorisation' };
-    case 'disconnected':
+    case CONNECTION_STATE.disconnected:
       return { tone: 'neutral', text: 'Disconnected' };
     default:
       if (connection.lastSync && connection.lastSync.outcome === 'failed') {

@@ -1,5 +1,6 @@
 import { h, clear, coalesced, uid } from '../dom.js';
 import { chip, statusChip } from '../components/chip.js';
+import { CONNECTION_STATE } from '../kinds.js';
 import { menuButton } from '../components/menu.js';
 import { ask } from '../components/dialog.js';
 import { toast } from '../components/toast.js';
@@ -186,7 +187,7 @@ function titleBlock(ctx, connection, titleId, reload) {
 }
 
 function connectionCard(ctx, connection, reload) {
-  const syncing = connection.status === 'syncing' || Boolean(connection.progress);
+  const syncing = connection.status === CONNECTION_STATE.syncing || Boolean(connection.progress);
   const titleId = uid('conn');
   const chipSlot = h('span', { class: 'chip-slot' }, statusChip(connection, connection.progress));
   const progress = progressView(connection.progress);
@@ -197,14 +198,14 @@ function connectionCard(ctx, connection, reload) {
     testid: 'refresh-menu',
     items: ['changes', 'full'].map((kind) => ({
       ...REFRESH_CHOICES[kind],
-      disabled: syncing || connection.status === 'needs_reauth',
+      disabled: syncing || connection.status === CONNECTION_STATE.needsReauth,
       testid: `refresh-${kind}`,
       onSelect: () => startSync(ctx, connection, kind, reload),
     })),
   });
   if (syncing) refresh.querySelector('button').disabled = true;
 
-  const disconnected = connection.status === 'disconnected';
+  const disconnected = connection.status === CONNECTION_STATE.disconnected;
   const reauth = (label) =>
     h(
       'button',
@@ -220,7 +221,7 @@ function connectionCard(ctx, connection, reload) {
   if (disconnected) {
     actions.append(reauth('Reconnect'));
   } else {
-    if (connection.status === 'needs_reauth') actions.append(reauth('Reauthorise'));
+    if (connection.status === CONNECTION_STATE.needsReauth) actions.append(reauth('Reauthorise'));
     actions.append(
       refresh,
       h('button', { type: 'button', class: 'btn btn-ghost-danger', 'data-testid': 'disconnect', onclick: () => disconnect(ctx, connection, reload) }, 'Disconnect'),
@@ -228,7 +229,7 @@ function connectionCard(ctx, connection, reload) {
   }
 
   const banners = [];
-  if (connection.status === 'needs_reauth') {
+  if (connection.status === CONNECTION_STATE.needsReauth) {
     banners.push(
       h(
         'div',
@@ -379,7 +380,7 @@ export async function mount(root, ctx) {
   await reload();
   // From the tray's "Re-sync ALL client data": show the estimate and ask here.
   if (ctx.query.get('confirm') === 'full') {
-    const first = [...cards.values()].find((v) => v.connection.status === 'connected');
+    const first = [...cards.values()].find((v) => v.connection.status === CONNECTION_STATE.connected);
     if (first) startSync(ctx, first.connection, 'full', reload);
   }
 

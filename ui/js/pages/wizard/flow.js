@@ -2,6 +2,8 @@
 // lives in Rust; this decides what the page shows for each `login_state` answer or event, so it
 // can be tested on its own (ui/tests/wizard.test.js).
 
+import { CONNECTION_STATE } from '../../kinds.js';
+
 /** Login stages in which a reopened page resumes rather than starting over. */
 export const RESUMABLE = ['waiting', 'choose_tenant', 'no_tenant', 'connecting'];
 
@@ -37,7 +39,7 @@ export function startScreen(current, reauthorising) {
 
 /** What the initial sync's result box says, from the connection as listed; `null` while it runs. */
 export function initialSyncResult(connection) {
-  if (!connection || connection.status === 'syncing' || !connection.lastSync || connection.lastSync.outcome === 'running') {
+  if (!connection || connection.status === CONNECTION_STATE.syncing || !connection.lastSync || connection.lastSync.outcome === 'running') {
     return null;
   }
   return connection.lastSync.outcome === 'ok'
