@@ -143,3 +143,40 @@ fn while_the_service_schedules_the_app_schedules_nothing_says_who_does_and_refre
         (Some(SchedulerHost::App), Some(std::process::id()))
     );
 }
+
+#[test]
+fn the_app_takes_the_schedule_over_when_the_service_stops_and_catches_up() {
+    let h = Harness::new();
+    let id = h.connect()["id"].as_i64().unwrap();
+    h.save_schedule(6, false, 2);
+    let data_dir = h.core.backend().engine.data_dir().to_path_buf();
+    let service = SchedulerLock::try_acquire(&data_dir, SchedulerHost::Service)
+        .unwrap()
+        .unwrap();
+    h.time_passes(20);
+    // The app's own loop, as at start-up: it waits while the service schedules.
+    let scheduling = tauri::async_runtime::spawn(hownow_admin::scheduler::run(h.core.clone()));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        h.finished_runs(),
+        1,
+        "nothing scheduled while the service holds the lock"
+    );
+    drop(service);
+    let took_over = std::time::Instant::now();
+    // Within its poll (5 s) it holds the lock and starts the overdue sync (which, at Xero's
+    // pace of a call a second, takes longer than this test needs to wait).
+    h.wait_for("the app's catch-up sync", || {
+        h.core.is_running(id) || h.finished_runs() == 2
+    });
+    println!(
+        "took over and started the catch-up in {} ms",
+        took_over.elapsed().as_millis()
+    );
+    assert!(took_over.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        SchedulerLock::holder(&data_dir).unwrap().and_then(|h| h.host),
+        Some(SchedulerHost::App)
+    );
+    scheduling.abort();
+}
