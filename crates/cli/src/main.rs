@@ -97,14 +97,16 @@ fn report(e: &anyhow::Error) -> ExitCode {
         eprintln!("error: {usage}");
         return ExitCode::from(2);
     }
+    let hint = commands::hints::flag_hint(e);
+    let hint = || hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default();
     if let Some(engine) = e.downcast_ref::<hownow_sync::EngineError>() {
-        eprintln!("error: {engine}");
+        eprintln!("error: {engine}{}", hint());
         return if engine.is_usage() {
             ExitCode::from(2)
         } else {
             ExitCode::FAILURE
         };
     }
-    eprintln!("error: {e:#}");
+    eprintln!("error: {e:#}{}", hint());
     ExitCode::FAILURE
 }

@@ -39,7 +39,7 @@ pub enum SyncError {
     #[error("connection {id} needs reauthorisation ({reason}); its scheduled syncs are paused until someone logs in to Xero again")]
     NeedsReauth { id: i64, reason: String },
 
-    #[error("this full sync would remove {would_remove} of {live} clients, more than the {}% allowed; nothing was changed. If XPM really lost them, run the full sync again and confirm (--force)", (threshold * 100.0).round())]
+    #[error("this full sync would remove {would_remove} of {live} clients, more than the {}% allowed; nothing was changed. If XPM really lost them, run the full sync again and confirm the removal", (threshold * 100.0).round())]
     MassRemoval {
         would_remove: u64,
         live: u64,

@@ -63,7 +63,7 @@ impl StoredCredentials {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("no keychain available ({detail}); on a headless server use --insecure-storage to keep the token in a file only you can read")]
+    #[error("no keychain available ({detail}); on a headless server, keep the token in a file only you can read instead (insecure storage)")]
     NoKeychain { detail: String },
 
     #[error("the keychain failed: {0}")]
@@ -372,6 +372,7 @@ mod tests {
         let e = map_keyring(keyring::Error::PlatformFailure("no D-Bus session".into()));
         let msg = e.to_string();
         assert!(msg.starts_with("no keychain available"), "{msg}");
-        assert!(msg.contains("--insecure-storage"), "{msg}");
+        assert!(msg.contains("insecure storage"), "{msg}");
+        assert!(!msg.contains("--"), "the engine names no CLI flag: {msg}");
     }
 }

@@ -311,7 +311,7 @@ async fn mass_removal_stops_and_asks_then_force_confirms() {
         } => assert_eq!((*would_remove, *l), (10, live)),
         other => panic!("expected the mass-removal guard, got {other:?}"),
     }
-    assert!(err.to_string().contains("--force"));
+    assert!(err.to_string().contains("run the full sync again and confirm"));
     assert_eq!(
         snapshot(&fx.store, fx.connection.id),
         before,

@@ -3,6 +3,7 @@ pub mod common;
 pub mod connect;
 pub mod demo;
 pub mod disconnect;
+pub mod hints;
 pub mod history;
 pub mod logging;
 pub mod rename;

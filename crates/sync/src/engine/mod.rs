@@ -106,8 +106,13 @@ pub enum EngineError {
     #[error("no connected practice is called or has the id \"{0}\"")]
     NoSuchConnection(String),
 
-    #[error("no Xero client id is configured; register an app with Xero and pass its client id (--client-id or {ENV_CLIENT_ID})")]
+    #[error(
+        "no Xero client id is configured; register an app with Xero and give HowNow Admin its client id"
+    )]
     MissingClientId,
+
+    #[error("the OS data directory is unknown; choose where HowNow Admin keeps its data")]
+    NoDataDir,
 
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -196,7 +196,7 @@ pub fn resolve_data_dir(explicit: Option<&Path>) -> Result<PathBuf, EngineError>
 pub fn default_data_dir() -> Result<PathBuf, EngineError> {
     dirs::data_dir()
         .map(|d| d.join(APP_IDENTIFIER))
-        .ok_or_else(|| EngineError::Config("the OS data directory is unknown; pass --data-dir".into()))
+        .ok_or(EngineError::NoDataDir)
 }
 
 #[cfg(test)]
