@@ -17,12 +17,9 @@
 use std::borrow::Cow;
 
 use hownow_xpm::{Client, Contact};
-use rusqlite::params;
 use serde::Serialize;
 
-use crate::error::Result;
 use crate::settings::CodeFallback;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -274,7 +271,7 @@ pub fn person(c: &Client) -> Person {
     }
 }
 
-/// The whole record. `c.contacts` must carry the link flags (as [`Store::clients`] returns them).
+/// The whole record. `c.contacts` must carry the link flags (as [`Store::clients`](crate::Store::clients) returns them).
 pub fn record(c: &Client, fallback: CodeFallback) -> HowNowRecord {
     let person = person(c);
     let archived = c.is_archived == Some(true);
@@ -320,78 +317,6 @@ pub struct CodeReport {
     pub missing_code: Vec<MissingCode>,
     /// Live clients without a code in the whole directory.
     pub missing_code_total: u64,
-}
-
-impl Store {
-    /// Every live client of a connection as a HowNow record, by name.
-    pub fn records(&self, connection_id: i64) -> Result<Vec<HowNowRecord>> {
-        let fallback = self.connection(connection_id)?.settings.client_code_fallback;
-        Ok(self
-            .clients(connection_id, &Default::default())?
-            .iter()
-            .map(|c| record(&c.client, fallback))
-            .collect())
-    }
-
-    /// The Client Code report of one run.
-    pub fn code_report(&self, run_id: i64) -> Result<CodeReport> {
-        let Some(run) = self.run(run_id)? else {
-            return Ok(CodeReport::default());
-        };
-        let conn = run.connection_id;
-        let fallback = self.connection(conn)?.settings.client_code_fallback;
-        let mut report = CodeReport::default();
-        let name_of = |uuid: &str| -> Result<Option<String>> {
-            Ok(self.client(conn, uuid)?.and_then(|c| c.client.name))
-        };
-        let mut touched = Vec::new();
-        for change in self.changes(run_id)? {
-            if change.record_kind != crate::RecordKind::Client {
-                continue;
-            }
-            match change.field.as_deref() {
-                Some("client_code") => report.code_changed.push(FieldChangeReport {
-                    name: name_of(&change.uuid)?,
-                    uuid: change.uuid.clone(),
-                    old: change.old_value.clone(),
-                    new: change.new_value.clone(),
-                }),
-                Some("name") => report.name_changed.push(FieldChangeReport {
-                    name: change.new_value.clone(),
-                    uuid: change.uuid.clone(),
-                    old: change.old_value.clone(),
-                    new: change.new_value.clone(),
-                }),
-                _ => {}
-            }
-            if !touched.contains(&change.uuid) {
-                touched.push(change.uuid);
-            }
-        }
-        let mut stmt = self.db().prepare(
-            "SELECT uuid, name, client_code, export_code FROM clients WHERE connection_id = ?1 AND removed_at IS NULL",
-        )?;
-        let rows = stmt.query_map(params![conn], |r| {
-            Ok(Client {
-                uuid: r.get(0)?,
-                name: r.get(1)?,
-                client_code: r.get(2)?,
-                export_code: r.get(3)?,
-                ..Default::default()
-            })
-        })?;
-        for c in rows {
-            let c = c?;
-            if client_code(&c, fallback).is_none() {
-                report.missing_code_total += 1;
-                let uuid = c.uuid.clone().unwrap_or_default();
-                if touched.contains(&uuid) {
-                    report.missing_code.push(MissingCode { uuid, name: c.name });
-                }
-            }
-        }
-        Ok(report)
-    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //! `PRAGMA user_version`; the schema is documented in `SCHEMA.md`); [`Store::open_reader`] opens
 //! a read-only handle that can never take the write lock.
 
+mod apply;
 pub(crate) mod connections;
-mod directory;
 mod migrations;
+mod reads;
+mod records;
 pub(crate) mod runs;
 pub mod state;
 
@@ -24,10 +26,10 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::error::{Result, SyncError};
 use state::StateDb;
 
+pub(crate) use apply::{Applied, Applier, ContactSweepOutcome};
 pub use connections::{Connection, ConnectionStatus, NewConnection, PinnedXero, Quota};
-pub(crate) use directory::{Applied, Applier, ContactSweepOutcome};
-pub use directory::{ClientQuery, DirectoryClient, DirectoryCounts};
 pub use migrations::LATEST_SCHEMA_VERSION;
+pub use reads::{ClientQuery, DirectoryClient, DirectoryCounts};
 pub use runs::{
     ChangeKind, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, SyncChange, SyncRun,
     MAX_WARNINGS_PER_RUN,

@@ -1,0 +1,82 @@
+//! The directory read as HowNow consumes it: every live client as a HowNow record (the CSV
+//! export), and the per-run Client Code report. The SQL is here, with the rest of the store's;
+//! the rules that turn a client into a record are [`crate::record`], which stays pure mapping.
+
+use hownow_xpm::Client;
+use rusqlite::params;
+
+use super::Store;
+use crate::error::Result;
+use crate::record::{client_code, record, CodeReport, FieldChangeReport, HowNowRecord, MissingCode};
+
+impl Store {
+    /// Every live client of a connection as a HowNow record, by name.
+    pub fn records(&self, connection_id: i64) -> Result<Vec<HowNowRecord>> {
+        let fallback = self.connection(connection_id)?.settings.client_code_fallback;
+        Ok(self
+            .clients(connection_id, &Default::default())?
+            .iter()
+            .map(|c| record(&c.client, fallback))
+            .collect())
+    }
+
+    /// The Client Code report of one run.
+    pub fn code_report(&self, run_id: i64) -> Result<CodeReport> {
+        let Some(run) = self.run(run_id)? else {
+            return Ok(CodeReport::default());
+        };
+        let conn = run.connection_id;
+        let fallback = self.connection(conn)?.settings.client_code_fallback;
+        let mut report = CodeReport::default();
+        let name_of = |uuid: &str| -> Result<Option<String>> {
+            Ok(self.client(conn, uuid)?.and_then(|c| c.client.name))
+        };
+        let mut touched = Vec::new();
+        for change in self.changes(run_id)? {
+            if change.record_kind != crate::RecordKind::Client {
+                continue;
+            }
+            match change.field.as_deref() {
+                Some("client_code") => report.code_changed.push(FieldChangeReport {
+                    name: name_of(&change.uuid)?,
+                    uuid: change.uuid.clone(),
+                    old: change.old_value.clone(),
+                    new: change.new_value.clone(),
+                }),
+                Some("name") => report.name_changed.push(FieldChangeReport {
+                    name: change.new_value.clone(),
+                    uuid: change.uuid.clone(),
+                    old: change.old_value.clone(),
+                    new: change.new_value.clone(),
+                }),
+                _ => {}
+            }
+            if !touched.contains(&change.uuid) {
+                touched.push(change.uuid);
+            }
+        }
+        let mut stmt = self.db().prepare(
+            "SELECT uuid, name, client_code, export_code FROM clients WHERE connection_id = ?1 AND removed_at IS NULL",
+        )?;
+        let rows = stmt.query_map(params![conn], |r| {
+            Ok(Client {
+                uuid: r.get(0)?,
+                name: r.get(1)?,
+                client_code: r.get(2)?,
+                export_code: r.get(3)?,
+                ..Default::default()
+            })
+        })?;
+        for c in rows {
+            let c = c?;
+            if client_code(&c, fallback).is_none() {
+                report.missing_code_total += 1;
+                let uuid = c.uuid.clone().unwrap_or_default();
+                if touched.contains(&uuid) {
+                    report.missing_code.push(MissingCode { uuid, name: c.name });
+                }
+            }
+        }
+        Ok(report)
+    }
+}
