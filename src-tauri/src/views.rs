@@ -261,7 +261,7 @@ pub struct ClientRow {
     pub phone: Option<String>,
     pub is_archived: bool,
     pub is_prospect: bool,
-    pub removed: bool,
+    /// Contacts the panel shows: XPM's deleted ones are not counted.
     pub contact_count: usize,
 }
 
@@ -277,8 +277,7 @@ impl From<&DirectoryClient> for ClientRow {
             phone: c.phone.clone(),
             is_archived: c.is_archived.unwrap_or(false),
             is_prospect: c.is_prospect.unwrap_or(false),
-            removed: d.removed_at.is_some() || c.is_deleted.unwrap_or(false),
-            contact_count: c.contacts.len(),
+            contact_count: c.contacts.iter().filter(|k| k.is_deleted != Some(true)).count(),
         }
     }
 }

@@ -6,7 +6,6 @@ import { count } from '../format.js';
 
 function flags(client) {
   return [
-    client.removed ? chip('Removed from XPM', 'danger') : null,
     client.isArchived ? chip('Archived', 'neutral') : null,
     client.isProspect ? chip('Prospect', 'accent') : null,
   ];
