@@ -135,10 +135,15 @@ impl Service {
 
     /// SIGTERM to this child only; how long it took to exit, and its exit code.
     async fn terminate(&mut self) -> (Duration, Option<i32>) {
+        self.signal(libc::SIGTERM).await
+    }
+
+    /// `signal` to this child only; how long it took to exit, and its exit code.
+    async fn signal(&mut self, signal: libc::c_int) -> (Duration, Option<i32>) {
         let pid = self.child.id().expect("still running") as libc::pid_t;
         let sent = Instant::now();
         // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         let status = tokio::time::timeout(DEADLINE, self.child.wait())
             .await
             .unwrap()
@@ -289,13 +294,13 @@ async fn sigterm_mid_sync_stops_cleanly_and_the_next_run_converges() {
     );
     assert!(finished["next_at"].is_string(), "{finished}");
     assert_eq!(client_name(data, &client.uuid), RENAMED);
-    let (took, code) = service.terminate().await;
+    // Ctrl+C in a terminal: the same clean stop.
+    let (took, code) = service.signal(libc::SIGINT).await;
     assert_eq!(code, Some(0));
     assert!(took < STOP_WITHIN, "{took:?}");
-    println!(
-        "SIGTERM while idle: exited {code:?} after {} ms",
-        took.as_millis()
-    );
+    println!("SIGINT while idle: exited {code:?} after {} ms", took.as_millis());
+    let stopping = service.until("service_stopping", Duration::from_secs(5)).await;
+    assert_eq!(stopping["signal"], "SIGINT");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
