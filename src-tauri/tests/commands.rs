@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use hownow_admin::autostart::Autostart;
 use hownow_admin::core::{AppCore, AppPaths, Ui};
 use hownow_admin::views::{LoginView, ProgressView, SyncFinished};
+use hownow_sandbox::browser::Browser;
 use hownow_sync::ShiftedClock;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -229,49 +230,13 @@ impl Harness {
     }
 }
 
-fn form_value(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {page}"))
-        + marker.len();
-    page[start..start + page[start..].find('"').unwrap()].to_string()
-}
-
+/// The browser's part of a login (log in, allow or deny), through the sandbox's pages: the deep
+/// link the bounce page hands to the app.
 async fn play_browser(authorize_url: &str, user: &str, allow: bool) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = &authorize_url[..authorize_url.find("/identity").unwrap()];
-    let page = http
-        .get(authorize_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
+    let link = Browser::new()
+        .deep_link_login(authorize_url, user, allow)
         .await
         .unwrap();
-    let login = form_value(&page, "login");
-    let form = [("login", login.as_str()), ("user", user)];
-    http.post(format!("{base}/identity/connect/authorize/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let decision = if allow { "allow" } else { "deny" };
-    let answer = http
-        .post(format!("{base}/identity/connect/authorize/consent"))
-        .form(&[("login", login.as_str()), ("user", user), ("decision", decision)])
-        .send()
-        .await
-        .unwrap();
-    let bounce = answer.headers()["location"].to_str().unwrap().to_string();
-    let page = http.get(&bounce).send().await.unwrap().text().await.unwrap();
-    // The bounce page forwards with a meta refresh to the app's scheme.
-    let start = page.find("url=").unwrap() + 4;
-    let link = &page[start..start + page[start..].find('"').unwrap()];
-    let link = link.replace("&amp;", "&");
     assert!(link.starts_with("nz.co.hownow.admin://oauth/callback?"), "{link}");
     link
 }

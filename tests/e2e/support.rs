@@ -352,58 +352,16 @@ impl Window {
     }
 }
 
-/// Plays the person at the browser: opens the authorize URL, logs in to the sandbox as `user`,
-/// chooses Allow access, follows the redirect to the https bounce page and returns the deep link
-/// it forwards to.
+/// The browser's part of a login as `user` (log in, allow), through the sandbox's pages: the deep
+/// link the bounce page hands to the app.
 pub async fn play_browser(authorize_url: &str, user: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = &authorize_url[..authorize_url.find("/identity").expect("a sandbox authorize URL")];
-    let page = http
-        .get(authorize_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let login = form_value(&page, "login");
-    let login_page = http
-        .post(format!("{base}/identity/connect/authorize/login"))
-        .form(&[("login", login.as_str()), ("user", user)])
-        .send()
-        .await
-        .unwrap();
+    let browser = hownow_sandbox::browser::Browser::new();
+    let bounce = browser.authorize(authorize_url, Some(user), true).await.unwrap();
     assert!(
-        login_page.status().is_success(),
-        "login page: {}",
-        login_page.status()
-    );
-    let answer = http
-        .post(format!("{base}/identity/connect/authorize/consent"))
-        .form(&[("login", login.as_str()), ("user", user), ("decision", "allow")])
-        .send()
-        .await
-        .unwrap();
-    let bounce = answer.headers()["location"].to_str().unwrap().to_string();
-    assert!(
-        bounce.starts_with(&format!("{base}/bounce?")),
+        bounce.contains("/bounce?"),
         "Xero redirects to the bounce page: {bounce}"
     );
-    let page = http.get(&bounce).send().await.unwrap().text().await.unwrap();
-    let start = page.find("url=").expect("the bounce page forwards") + 4;
-    let link = page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&");
+    let link = browser.deep_link(&bounce).await.unwrap();
     assert!(link.starts_with("nz.co.hownow.admin://oauth/callback?"), "{link}");
     link
-}
-
-fn form_value(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} field in the page"))
-        + marker.len();
-    page[start..start + page[start..].find('"').unwrap()].to_string()
 }

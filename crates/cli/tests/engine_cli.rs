@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use hownow_sandbox::browser::Browser;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::practice::ClientDetails;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
@@ -105,17 +106,9 @@ async fn connect(data_dir: &Path, xero: &str, extra: &[&str]) -> Run {
     })
     .await
     .expect("the Authorize: line in time");
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = browser.get(&url).send().await.unwrap();
-    let location = answer.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let page = browser.get(&location).send().await.unwrap();
-    assert_eq!(page.status(), 200);
+    let browser = Browser::new();
+    let location = browser.authorize(&url, None, true).await.unwrap();
+    assert_eq!(browser.land(&location).await.unwrap().0, 200);
     while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
         .await
         .unwrap()
@@ -628,34 +621,9 @@ async fn connect_as(data_dir: &Path, sandbox: &Sandbox, user: &str, extra: &[&st
             break url.to_string();
         }
     };
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = browser.get(&url).send().await.unwrap().text().await.unwrap();
-    let login = {
-        let needle = "name=\"login\" value=\"";
-        let start = page.find(needle).unwrap() + needle.len();
-        page[start..start + page[start..].find('"').unwrap()].to_string()
-    };
-    let base = url::Url::parse(&url).unwrap();
-    browser
-        .post(base.join("/identity/connect/authorize/login").unwrap())
-        .form(&[("login", login.as_str()), ("user", user)])
-        .send()
-        .await
-        .unwrap();
-    let consent = browser
-        .post(base.join("/identity/connect/authorize/consent").unwrap())
-        .form(&[("login", login.as_str()), ("user", user), ("decision", "allow")])
-        .send()
-        .await
-        .unwrap();
-    let location = consent.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string();
-    browser.get(&location).send().await.unwrap();
+    let browser = Browser::new();
+    let location = browser.authorize(&url, Some(user), true).await.unwrap();
+    browser.land(&location).await.unwrap();
     let mut stdout = String::new();
     while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
         .await
@@ -741,22 +709,13 @@ async fn connect_in_deep_link_mode_takes_the_pasted_link() {
         }
     };
     assert!(url.contains("redirect_uri=http%3A%2F%2F127.0.0.1"), "{url}");
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = browser.get(&url).send().await.unwrap();
-    let bounce = answer.headers()[reqwest::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let browser = Browser::new();
+    let bounce = browser.authorize(&url, None, true).await.unwrap();
     assert!(
         bounce.starts_with(&format!("{}/bounce?", sandbox.issuer())),
         "{bounce}"
     );
-    let page = browser.get(&bounce).send().await.unwrap().text().await.unwrap();
-    let start = page.find("id=\"continue\" href=\"").unwrap() + 20;
-    let link = page[start..start + page[start..].find('"').unwrap()].replace("&amp;", "&");
+    let link = browser.deep_link(&bounce).await.unwrap();
     let mut stdin = child.stdin.take().unwrap();
     // A forged link first: refused, and the real one still works.
     let forged = link.replace("state=", "state=x");

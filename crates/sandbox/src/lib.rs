@@ -21,6 +21,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod identity;
 pub mod practice;
 pub mod tenants;

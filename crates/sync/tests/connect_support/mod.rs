@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use hownow_sandbox::browser::Browser;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use hownow_sync::engine::{CredentialStorage, Engine, EngineOptions, XeroSettings};
@@ -58,81 +59,22 @@ pub async fn log_in(engine: &Engine, user: Option<&str>, practice: Option<&str>)
     engine.finish_login(practice).await.unwrap()
 }
 
-/// A browser that does not follow redirects by itself, so each hop can be checked.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+/// The sandbox's test browser (one for every test that logs in through its pages).
+pub fn browser() -> Browser {
+    Browser::new()
 }
 
 /// Authorize (as `user` unless auto-consent picks the user) and return where Xero redirects.
-pub async fn authorize(browser: &reqwest::Client, authorize_url: &str, user: Option<&str>) -> String {
-    let answer = browser.get(authorize_url).send().await.unwrap();
-    let answer = if answer.status().is_redirection() {
-        answer
-    } else {
-        let page = answer.text().await.unwrap();
-        let login = hidden_input(&page, "login");
-        let user = user.expect("the sandbox shows its login page: say which user logs in");
-        let base = url::Url::parse(authorize_url).unwrap();
-        let at = |path: &str| base.join(path).unwrap();
-        let consent = browser
-            .post(at("/identity/connect/authorize/login"))
-            .form(&[("login", login.as_str()), ("user", user)])
-            .send()
-            .await
-            .unwrap();
-        assert!(consent.status().is_success(), "login: {}", consent.status());
-        browser
-            .post(at("/identity/connect/authorize/consent"))
-            .form(&[("login", login.as_str()), ("user", user), ("decision", "allow")])
-            .send()
-            .await
-            .unwrap()
-    };
-    assert!(
-        answer.status().is_redirection(),
-        "authorize answered {}",
-        answer.status()
-    );
-    answer
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .expect("a redirect")
-        .to_str()
-        .unwrap()
-        .to_string()
+pub async fn authorize(browser: &Browser, authorize_url: &str, user: Option<&str>) -> String {
+    browser.authorize(authorize_url, user, true).await.unwrap()
 }
 
 /// Follows the loopback redirect as the browser would; returns the status and page.
-pub async fn land(browser: &reqwest::Client, location: &str) -> (u16, String) {
-    let page = browser.get(location).send().await.unwrap();
-    (page.status().as_u16(), page.text().await.unwrap())
+pub async fn land(browser: &Browser, location: &str) -> (u16, String) {
+    browser.land(location).await.unwrap()
 }
 
 /// The deep link the sandbox's bounce page forwards to (its "open HowNow Admin" link).
-pub async fn deep_link_from_bounce(browser: &reqwest::Client, bounce_location: &str) -> String {
-    let page = browser
-        .get(bounce_location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = page
-        .find("id=\"continue\" href=\"")
-        .expect("the bounce page links the app")
-        + 20;
-    let end = page[start..].find('"').unwrap();
-    page[start..start + end].replace("&amp;", "&")
-}
-
-pub fn hidden_input(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html.find(&needle).expect("hidden input") + needle.len();
-    let end = html[start..].find('"').unwrap();
-    html[start..start + end].to_string()
+pub async fn deep_link_from_bounce(browser: &Browser, bounce_location: &str) -> String {
+    browser.deep_link(bounce_location).await.unwrap()
 }
