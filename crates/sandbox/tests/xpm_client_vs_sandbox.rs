@@ -49,6 +49,8 @@ fn api_config(env: &Env) -> ApiConfig {
             // Also how long the client holds back after `X-MinLimit-Remaining: 0`: short, so that
             // the sandbox's 429 is what the client has to wait out.
             window: Duration::from_millis(50),
+            // No spacing: the sandbox's own budgets are what these tests exercise.
+            min_spacing: Duration::ZERO,
         },
     }
 }

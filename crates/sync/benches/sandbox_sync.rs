@@ -13,7 +13,9 @@
 //! (f) reads while a full sync streams a throttled (gzip) list into the same directory: p50 and
 //!     p99 latency of the status and of a 200-row client search, in this process (the engine's
 //!     read pool) and from another process (this binary again, `HOWNOW_BENCH_ROLE=reader`);
-//!     `HOWNOW_BENCH_ONLY_F=1` runs only this part.
+//!     `HOWNOW_BENCH_ONLY_F=1` runs only this part;
+//! (g) (d) at Xero's pace: the production client (starts 1 s apart), the sandbox's budgets on (60
+//!     a minute, 5,000 a day, 2 a second); wall time and 429s (must be 0). `HOWNOW_BENCH_ONLY_G=1`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -109,6 +111,16 @@ impl Bench {
     }
 
     fn sync(&self, store: &mut Store, id: i64, kind: RunKind) -> (SyncReport, Duration) {
+        self.sync_through(&self.practice, store, id, kind)
+    }
+
+    fn sync_through(
+        &self,
+        practice: &PracticeClient,
+        store: &mut Store,
+        id: i64,
+        kind: RunKind,
+    ) -> (SyncReport, Duration) {
         let lock_dir = store.lock_dir();
         let cpu = thread_cpu_secs();
         let started = Instant::now();
@@ -124,7 +136,7 @@ impl Bench {
             .rt
             .block_on(run_sync(
                 store,
-                &self.practice,
+                practice,
                 &lock_dir,
                 id,
                 SyncRequest::new(kind, RunTrigger::Manual),
@@ -147,6 +159,28 @@ impl Bench {
             spans.join(", ")
         );
         (report, elapsed)
+    }
+
+    /// The 429s the sandbox has answered the demo practice so far.
+    fn rate_limited_calls(&self) -> u64 {
+        self.rt.block_on(async {
+            let state: serde_json::Value = self
+                .http
+                .get(format!("{}/admin/state", self.api))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            state["tenants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == DEMO_PRACTICE.id)
+                .and_then(|t| t["rate_limited_calls"].as_u64())
+                .expect("the sandbox reports its 429s")
+        })
     }
 
     fn throttle(&self, bytes_per_sec: Option<u64>) {
@@ -291,11 +325,12 @@ fn main() {
     );
 
     // Production client settings, but no pacing of our own: the sandbox's limits are off, and
-    // the wall times are the engine's, not Xero's 60-a-minute.
+    // the wall times are the engine's, not Xero's 60-a-minute ((g) measures that).
     let config = ApiConfig {
         api_base: url::Url::parse(&api).unwrap(),
         rate_limits: RateLimits {
             max_per_window: 100_000,
+            min_spacing: Duration::ZERO,
             ..RateLimits::default()
         },
         ..ApiConfig::default()
@@ -319,6 +354,12 @@ fn main() {
     };
 
     println!("sandbox_sync: {clients} clients, sandbox in pid {}", child.id());
+    if std::env::var_os("HOWNOW_BENCH_ONLY_G").is_some() {
+        changes_at_xeros_pace(&bench);
+        drop(child.stdin.take());
+        let _ = child.wait();
+        return;
+    }
     if std::env::var_os("HOWNOW_BENCH_ONLY_F").is_some() {
         reads_during_a_sync(&bench);
         drop(child.stdin.take());
@@ -448,6 +489,7 @@ fn main() {
     );
     drop(store);
     reads_during_a_sync(&bench);
+    changes_at_xeros_pace(&bench);
 
     drop(child.stdin.take());
     let _ = child.wait();
@@ -514,3 +556,44 @@ fn reads_during_a_sync(bench: &Bench) {
 
 /// The wire speed of (f)'s list: slow enough that the sync's transaction stays open a while.
 const FLIST_THROTTLE: u64 = 500_000;
+
+/// (g): a directory of the whole practice (synced without pacing, the sandbox's limits off), then
+/// a no-change changes sync through the production client with Xero's budgets on.
+fn changes_at_xeros_pace(bench: &Bench) {
+    let (mut store, id) = bench.store("g", SyncSettings::default());
+    bench.sync(&mut store, id, RunKind::Full);
+    let paced = {
+        let _guard = bench.rt.enter();
+        XeroApi::new(ApiConfig {
+            api_base: url::Url::parse(&bench.api).unwrap(),
+            ..ApiConfig::default()
+        })
+        .unwrap()
+        .practice(DEMO_PRACTICE.id, Arc::new(StaticToken::new(bench.token.clone())))
+    };
+    // Changing the limits starts the sandbox's budgets afresh: the full sync above counts for
+    // nothing.
+    bench.switches(serde_json::json!({
+        "rate_limit_minute": 60,
+        "rate_limit_day": 5000,
+        "rate_limit_window_secs": 60,
+        "rate_limit_burst": 2,
+    }));
+    let before = bench.rate_limited_calls();
+    let (changes, t) = bench.sync_through(&paced, &mut store, id, RunKind::Changes);
+    let refused = bench.rate_limited_calls() - before;
+    bench.switches(serde_json::json!({
+        "rate_limit_minute": null,
+        "rate_limit_day": null,
+        "rate_limit_burst": null,
+    }));
+    println!(
+        "(g) no-change changes sync at Xero's pace (starts {:.0} s apart; sandbox: 60 a minute, 5,000 a day, 2 a second): {} API calls ({} verify re-fetches), {} client rows written, {:.1} s; 429s answered: {refused}",
+        RateLimits::default().min_spacing.as_secs_f64(),
+        changes.counts.api_calls,
+        changes.counts.refetched,
+        changes.counts.client_rows_written,
+        t.as_secs_f64()
+    );
+    assert_eq!(refused, 0, "the paced sync met 429s");
+}

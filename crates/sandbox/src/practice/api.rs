@@ -89,6 +89,7 @@ async fn gateway(State(api): State<ApiState>, mut request: Request, next: Next) 
         switches.rate_limit_minute,
         switches.rate_limit_day,
         Duration::from_secs(switches.rate_limit_window_secs),
+        switches.rate_limit_burst,
         Instant::now(),
     ) {
         Decision::Allowed(remaining) => remaining,

@@ -206,6 +206,8 @@ pub struct TenantState {
     pub id: String,
     pub name: String,
     pub counts: Counts,
+    /// Calls answered 429 since the sandbox started.
+    pub rate_limited_calls: u64,
 }
 
 /// What `GET /admin/state` reports.
@@ -374,10 +376,12 @@ impl PracticeHandle {
             current.rate_limit_minute,
             current.rate_limit_day,
             current.rate_limit_window_secs,
+            current.rate_limit_burst,
         ) != (
             switches.rate_limit_minute,
             switches.rate_limit_day,
             switches.rate_limit_window_secs,
+            switches.rate_limit_burst,
         );
         *current = switches;
         drop(current);
@@ -399,6 +403,12 @@ impl PracticeHandle {
     /// Ends held and delayed responses: the sandbox is stopping.
     pub(crate) fn close(&self) {
         self.practice.close();
+    }
+
+    /// How many calls of `tenant_id` were answered 429 (any budget) since the sandbox started;
+    /// changing or resetting the limits does not clear it.
+    pub fn rate_limited_calls(&self, tenant_id: &str) -> u64 {
+        self.practice.limiter.refused(tenant_id)
     }
 
     /// Forgets the calls counted against every budget.
@@ -429,6 +439,7 @@ impl PracticeHandle {
                     id: t.tenant.id.into(),
                     name: t.tenant.name.into(),
                     counts: t.snapshot().counts(),
+                    rate_limited_calls: self.practice.limiter.refused(t.tenant.id),
                 })
                 .collect(),
             switches: self.switches(),

@@ -1,7 +1,8 @@
 //! Xero's API budgets: per tenant a rolling minute and a day, and app-wide a rolling minute.
 //! Every XPM answer reports what is left; a call over budget gets 429 with the problem and how
 //! long to wait. The tenant's "minute" window can be shortened (a switch) so tests need not wait
-//! a real minute; the app-wide minute stays 60 s.
+//! a real minute; the app-wide minute stays 60 s. A burst limit (calls within one second) models
+//! the 429s integrators observe on bursts; it is off unless switched on.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -11,6 +12,8 @@ use super::switches::XERO_APP_MINUTE_LIMIT;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(86_400);
+/// The window of the burst limit.
+const SECOND: Duration = Duration::from_secs(1);
 
 /// Which budget a refused call broke (`X-Rate-Limit-Problem`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,8 @@ pub enum Decision {
 #[derive(Debug, Default)]
 struct TenantBudget {
     minute: VecDeque<Instant>,
+    /// The calls of the last second (kept only while a burst limit is on).
+    second: VecDeque<Instant>,
     day_started: Option<Instant>,
     day_count: u32,
 }
@@ -57,6 +62,9 @@ struct TenantBudget {
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     state: Mutex<LimiterState>,
+    /// 429s answered per tenant since the sandbox started; unlike the budgets, never reset, so
+    /// a test can ask how many calls a run had refused.
+    refused: Mutex<HashMap<String, u64>>,
 }
 
 #[derive(Debug, Default)]
@@ -83,13 +91,42 @@ fn wait_until(deadline: Instant, now: Instant) -> Duration {
 
 impl RateLimiter {
     /// Counts a call for `tenant` unless a budget is spent. A `None` limit never refuses, and
-    /// its header reports `u32::MAX` left. `minute_limit` counts over `minute_window` (Xero: 60 s).
+    /// its header reports `u32::MAX` left. `minute_limit` counts over `minute_window` (Xero: 60 s);
+    /// `burst_limit` over one second.
     pub fn check(
         &self,
         tenant: &str,
         minute_limit: Option<u32>,
         day_limit: Option<u32>,
         minute_window: Duration,
+        burst_limit: Option<u32>,
+        now: Instant,
+    ) -> Decision {
+        let decision = self.decide(tenant, minute_limit, day_limit, minute_window, burst_limit, now);
+        if matches!(decision, Decision::Refused { .. }) {
+            *self
+                .refused
+                .lock()
+                .expect("refusal count lock")
+                .entry(tenant.to_string())
+                .or_default() += 1;
+        }
+        decision
+    }
+
+    /// 429s answered to `tenant` so far.
+    pub fn refused(&self, tenant: &str) -> u64 {
+        let refused = self.refused.lock().expect("refusal count lock");
+        refused.get(tenant).copied().unwrap_or(0)
+    }
+
+    fn decide(
+        &self,
+        tenant: &str,
+        minute_limit: Option<u32>,
+        day_limit: Option<u32>,
+        minute_window: Duration,
+        burst_limit: Option<u32>,
         now: Instant,
     ) -> Decision {
         let mut state = self.state.lock().expect("rate limiter lock");
@@ -97,6 +134,7 @@ impl RateLimiter {
         expire(app_minute, MINUTE, now);
         let budget = tenants.entry(tenant.to_string()).or_default();
         expire(&mut budget.minute, minute_window, now);
+        expire(&mut budget.second, SECOND, now);
         if budget
             .day_started
             .is_some_and(|start| now.duration_since(start) >= DAY)
@@ -127,6 +165,14 @@ impl RateLimiter {
                 remaining: remaining(budget, app_minute),
             };
         }
+        if burst_limit.is_some_and(|b| budget.second.len() as u64 >= u64::from(b)) {
+            let oldest = budget.second.front().copied().unwrap_or(now);
+            return Decision::Refused {
+                problem: LimitProblem::Minute,
+                retry_after: wait_until(oldest + SECOND, now),
+                remaining: remaining(budget, app_minute),
+            };
+        }
         if app_minute.len() as u32 >= XERO_APP_MINUTE_LIMIT {
             let oldest = app_minute.front().copied().unwrap_or(now);
             return Decision::Refused {
@@ -136,6 +182,9 @@ impl RateLimiter {
             };
         }
         budget.minute.push_back(now);
+        if burst_limit.is_some() {
+            budget.second.push_back(now);
+        }
         budget.day_started.get_or_insert(now);
         budget.day_count += 1;
         app_minute.push_back(now);
@@ -157,12 +206,19 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         for i in 0..3 {
-            match limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(i)) {
+            match limiter.check("t", Some(3), Some(100), MINUTE, None, t0 + Duration::from_secs(i)) {
                 Decision::Allowed(r) => assert_eq!(r.minute, 2 - i as u32),
                 other => panic!("{other:?}"),
             }
         }
-        match limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(10)) {
+        match limiter.check(
+            "t",
+            Some(3),
+            Some(100),
+            MINUTE,
+            None,
+            t0 + Duration::from_secs(10),
+        ) {
             Decision::Refused {
                 problem, retry_after, ..
             } => {
@@ -173,12 +229,19 @@ mod tests {
         }
         // Another tenant has its own budget.
         assert!(matches!(
-            limiter.check("u", Some(3), Some(100), MINUTE, t0),
+            limiter.check("u", Some(3), Some(100), MINUTE, None, t0),
             Decision::Allowed(_)
         ));
         // The oldest call leaves the window after 60 s.
         assert!(matches!(
-            limiter.check("t", Some(3), Some(100), MINUTE, t0 + Duration::from_secs(60)),
+            limiter.check(
+                "t",
+                Some(3),
+                Some(100),
+                MINUTE,
+                None,
+                t0 + Duration::from_secs(60)
+            ),
             Decision::Allowed(_)
         ));
     }
@@ -190,11 +253,18 @@ mod tests {
         let window = Duration::from_secs(3);
         for i in 0..2 {
             assert!(matches!(
-                limiter.check("t", Some(2), None, window, t0 + Duration::from_millis(i * 100)),
+                limiter.check(
+                    "t",
+                    Some(2),
+                    None,
+                    window,
+                    None,
+                    t0 + Duration::from_millis(i * 100)
+                ),
                 Decision::Allowed(_)
             ));
         }
-        match limiter.check("t", Some(2), None, window, t0 + Duration::from_millis(500)) {
+        match limiter.check("t", Some(2), None, window, None, t0 + Duration::from_millis(500)) {
             Decision::Refused {
                 problem, retry_after, ..
             } => {
@@ -205,7 +275,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            limiter.check("t", Some(2), None, window, t0 + window),
+            limiter.check("t", Some(2), None, window, None, t0 + window),
             Decision::Allowed(_)
         ));
     }
@@ -215,14 +285,14 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         assert!(matches!(
-            limiter.check("t", None, Some(2), MINUTE, t0),
+            limiter.check("t", None, Some(2), MINUTE, None, t0),
             Decision::Allowed(_)
         ));
-        match limiter.check("t", None, Some(2), MINUTE, t0 + Duration::from_secs(1)) {
+        match limiter.check("t", None, Some(2), MINUTE, None, t0 + Duration::from_secs(1)) {
             Decision::Allowed(r) => assert_eq!(r.day, 0),
             other => panic!("{other:?}"),
         }
-        match limiter.check("t", None, Some(2), MINUTE, t0 + Duration::from_secs(100)) {
+        match limiter.check("t", None, Some(2), MINUTE, None, t0 + Duration::from_secs(100)) {
             Decision::Refused {
                 problem, retry_after, ..
             } => {
@@ -232,7 +302,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            limiter.check("t", None, Some(2), MINUTE, t0 + DAY),
+            limiter.check("t", None, Some(2), MINUTE, None, t0 + DAY),
             Decision::Allowed(_)
         ));
     }
@@ -242,18 +312,63 @@ mod tests {
         let limiter = RateLimiter::default();
         let t0 = Instant::now();
         assert!(matches!(
-            limiter.check("t", Some(1), None, MINUTE, t0),
+            limiter.check("t", Some(1), None, MINUTE, None, t0),
             Decision::Allowed(_)
         ));
         for _ in 0..5 {
             assert!(matches!(
-                limiter.check("t", Some(1), None, MINUTE, t0),
+                limiter.check("t", Some(1), None, MINUTE, None, t0),
                 Decision::Refused { .. }
             ));
         }
         assert!(matches!(
-            limiter.check("t", Some(1), None, MINUTE, t0 + MINUTE),
+            limiter.check("t", Some(1), None, MINUTE, None, t0 + MINUTE),
             Decision::Allowed(_)
         ));
+    }
+
+    #[test]
+    fn a_burst_is_refused_inside_the_minute_and_counted() {
+        let limiter = RateLimiter::default();
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        for ms in [0, 100] {
+            assert!(matches!(
+                limiter.check("t", Some(60), None, MINUTE, Some(2), at(ms)),
+                Decision::Allowed(_)
+            ));
+        }
+        match limiter.check("t", Some(60), None, MINUTE, Some(2), at(200)) {
+            Decision::Refused {
+                problem,
+                retry_after,
+                remaining,
+            } => {
+                assert_eq!(problem, LimitProblem::Minute);
+                assert_eq!(retry_after, Duration::from_secs(1));
+                assert_eq!(remaining.minute, 58, "the minute's budget is not what refused it");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(limiter.refused("t"), 1);
+        // A call a second apart is never a burst; without the switch, neither is this.
+        assert!(matches!(
+            limiter.check("t", Some(60), None, MINUTE, Some(2), at(1000)),
+            Decision::Allowed(_)
+        ));
+        assert!(matches!(
+            limiter.check("u", Some(60), None, MINUTE, None, at(0)),
+            Decision::Allowed(_)
+        ));
+        for _ in 0..5 {
+            assert!(matches!(
+                limiter.check("u", Some(60), None, MINUTE, None, at(1)),
+                Decision::Allowed(_)
+            ));
+        }
+        assert_eq!(limiter.refused("u"), 0);
+        // A reset of the budgets keeps the count of refusals.
+        limiter.reset();
+        assert_eq!(limiter.refused("t"), 1);
     }
 }

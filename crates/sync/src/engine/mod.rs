@@ -387,11 +387,12 @@ impl Engine {
         };
         let current = self.settings().xero;
         let mut cached = self.pinned.lock().await;
-        // The data dir's timeouts apply to every connection: a change rebuilds the runtime.
-        if let Some(rt) = cached
-            .get(&pinned)
-            .filter(|rt| rt.settings.timeouts == current.timeouts)
-        {
+        // The data dir's timeouts and request spacing apply to every connection: a change
+        // rebuilds the runtime.
+        if let Some(rt) = cached.get(&pinned).filter(|rt| {
+            rt.settings.timeouts == current.timeouts
+                && rt.settings.min_request_spacing_ms == current.min_request_spacing_ms
+        }) {
             return Ok(rt.clone());
         }
         let mut config = IdentityConfig::new(pinned.client_id.clone());
@@ -427,6 +428,7 @@ impl Engine {
         let api = XeroApi::new(ApiConfig {
             api_base,
             http: wanted.timeouts.apply(HttpConfig::default())?,
+            rate_limits: wanted.rate_limits()?,
             ..ApiConfig::default()
         })?;
         let tokens = Arc::new(

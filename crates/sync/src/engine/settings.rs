@@ -49,6 +49,10 @@ pub struct XeroSettings {
     pub deep_link_scheme: String,
     /// Overrides of the HTTP timeouts per kind of request (XPM's defaults otherwise).
     pub timeouts: XeroTimeouts,
+    /// The least time between two XPM request starts for one practice, in milliseconds, up to
+    /// [`MAX_REQUEST_SPACING_MS`]; 0 turns the spacing off. `None` keeps the client's default of
+    /// one second: Xero answers bursts with 429s, and integrators pace at about one a second.
+    pub min_request_spacing_ms: Option<u64>,
 }
 
 /// The HTTP timeouts a data dir may override, in seconds; `None` keeps the default of
@@ -66,6 +70,10 @@ pub struct XeroTimeouts {
 
 /// The longest timeout a setting may ask for: a day (anything longer is a typo).
 const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
+
+/// The widest request spacing a setting may ask for: a minute. Wider would leave a changes
+/// sync of a large practice (some 70 calls) running for more than an hour.
+pub const MAX_REQUEST_SPACING_MS: u64 = 60_000;
 
 impl XeroTimeouts {
     /// `base` with these overrides applied, or which one is out of range (1 s to a day).
@@ -112,11 +120,28 @@ impl Default for XeroSettings {
             bounce_url: None,
             deep_link_scheme: DEFAULT_DEEP_LINK_SCHEME.into(),
             timeouts: XeroTimeouts::default(),
+            min_request_spacing_ms: None,
         }
     }
 }
 
 impl XeroSettings {
+    /// The per-practice limits of the XPM client: Xero's, with the spacing of these settings, or
+    /// why the spacing is out of range.
+    pub fn rate_limits(&self) -> Result<hownow_xpm::RateLimits, EngineError> {
+        let base = hownow_xpm::RateLimits::default();
+        let min_spacing = match self.min_request_spacing_ms {
+            None => base.min_spacing,
+            Some(ms) if ms <= MAX_REQUEST_SPACING_MS => std::time::Duration::from_millis(ms),
+            Some(ms) => {
+                return Err(EngineError::Config(format!(
+                    "min_request_spacing_ms = {ms} in settings.json must be between 0 (no spacing) and {MAX_REQUEST_SPACING_MS}"
+                )))
+            }
+        };
+        Ok(hownow_xpm::RateLimits { min_spacing, ..base })
+    }
+
     /// The bounce page to use in deep-link mode: the configured one, else the issuer's own
     /// `/bounce` when the issuer is not Xero's (the sandbox serves one there).
     pub fn effective_bounce_url(&self) -> Option<String> {
@@ -227,6 +252,28 @@ mod tests {
         };
         let err = zero.apply(hownow_xpm::HttpConfig::default()).unwrap_err();
         assert!(err.to_string().contains("list_stall_secs"), "{err}");
+    }
+
+    #[test]
+    fn request_spacing_defaults_to_a_second_and_can_be_set_or_turned_off() {
+        use std::time::Duration;
+        let default = XeroSettings::default().rate_limits().unwrap();
+        assert_eq!(default.min_spacing, Duration::from_secs(1));
+        assert_eq!(default.max_per_window, 60, "Xero's other limits kept");
+        let parse = |json: &str| serde_json::from_str::<EngineSettings>(json).unwrap().xero;
+        let set = parse(r#"{"xero":{"min_request_spacing_ms":250}}"#);
+        assert_eq!(set.rate_limits().unwrap().min_spacing, Duration::from_millis(250));
+        let off = parse(r#"{"xero":{"min_request_spacing_ms":0}}"#);
+        assert_eq!(off.rate_limits().unwrap().min_spacing, Duration::ZERO);
+        let at_max = parse(r#"{"xero":{"min_request_spacing_ms":60000}}"#);
+        assert_eq!(at_max.rate_limits().unwrap().min_spacing, Duration::from_secs(60));
+        let typo = parse(r#"{"xero":{"min_request_spacing_ms":60001}}"#);
+        let err = typo.rate_limits().unwrap_err();
+        assert!(err.to_string().contains("min_request_spacing_ms"), "{err}");
+        assert!(
+            serde_json::from_str::<EngineSettings>(r#"{"xero":{"min_request_spacing_ms":-1}}"#).is_err(),
+            "a negative spacing is not valid settings"
+        );
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub fn engine(dir: &std::path::Path, sandbox: &Sandbox, login_timeout: Duration)
         api_base: sandbox.api_base().to_string(),
         client_id: Some(CLIENT_ID.into()),
         loopback_ports: vec![0],
+        // No spacing: the sandbox's budgets are off, and these tests are about the flows, not
+        // Xero's pace (`sandbox_pace` tests the spacing).
+        min_request_spacing_ms: Some(0),
         ..XeroSettings::default()
     });
     engine

@@ -66,6 +66,8 @@ pub fn api_config(base: &str, idle_timeout: Duration, max_attempts: u32) -> ApiC
             // Also how long the client holds back after `X-MinLimit-Remaining: 0`: short, so
             // the sandbox's own 429 is what a rate-limit test exercises.
             window: Duration::from_millis(50),
+            // No spacing either (`sandbox_pace` tests the spacing on its own client).
+            min_spacing: Duration::ZERO,
         },
     }
 }

@@ -46,6 +46,8 @@ pub fn api_config(base: &str) -> ApiConfig {
             max_in_flight: 5,
             max_per_window: 1000,
             window: Duration::from_millis(500),
+            // No spacing: these tests time the client's reactions, not Xero's pace.
+            min_spacing: Duration::ZERO,
         },
     }
 }
