@@ -4,7 +4,8 @@
 //!
 //! * [`Clock`]: where the engine reads "now" (injected, so tests choose the hour).
 //! * [`Store`]: the directory (clients, contacts, links, groups, relationships, notes), sync
-//!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`).
+//!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`). Adding an XPM
+//!   field to the directory: the recipe in [`store`]'s docs.
 //! * [`record`]: the HowNow contact record, a derived view of a client (SPEC 4.1).
 //! * [`sync`]: full, changes-since-last-sync and contact-sweep runs over a [`PracticeSource`].
 //! * [`schedule`]: the pure schedule policy; [`scheduler`]: the one loop that carries it out

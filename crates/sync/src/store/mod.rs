@@ -7,6 +7,28 @@
 //! lock only when a migration is due (each migration in its own transaction, tracked by
 //! `PRAGMA user_version`; the schema is documented in `SCHEMA.md`); [`Store::open_reader`] opens
 //! a read-only handle that can never take the write lock.
+//!
+//! By job: `apply` writes what a sync run fetched (the applier, one per run); `reads` reads the
+//! directory back for the window and the CLI; `records` reads it as HowNow consumes it (the CSV
+//! records and the Client Code report); `runs` is the sync history, `connections` the connected
+//! practices, [`state`] the state file.
+//!
+//! ## Adding an XPM field
+//!
+//! A client field XPM sends and the directory should hold as a column takes four edits:
+//!
+//! 1. the model: the field on `hownow_xpm::Client` (`crates/xpm/src/model.rs`), an `Option`;
+//! 2. the decoder: its XML element in `crates/xpm/src/decode/records.rs`;
+//! 3. one migration: `ALTER TABLE clients ADD COLUMN …` in the next
+//!    `migrations/NNNN_name.sql`, listed in `migrations.rs` and described in `SCHEMA.md`;
+//! 4. one mapping line, `":column": c.field`, in the row of `Applier::write_client`
+//!    (`apply/write.rs`). The upsert's SQL is built from that row's parameter names, so there is
+//!    no column list to keep in step; a unit test fails while a column of `clients` has no line
+//!    (or a line no column).
+//!
+//! The whole client, the new field included, is also in `clients.data` and in its content hash
+//! without further work; so every client's hash changes, and the first full sync after the
+//! upgrade rewrites each client row once.
 
 mod apply;
 pub(crate) mod connections;

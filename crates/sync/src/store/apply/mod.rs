@@ -65,7 +65,8 @@ pub(crate) struct Applier {
     known_contacts: Option<HashMap<String, StoredContact>>,
     /// Groups this run already wrote, with the name written: each is upserted once per run.
     groups_written: HashMap<String, Option<String>>,
-    /// The first [`MAX_WARNINGS_PER_RUN`] values XPM sent that could not be read.
+    /// The first [`MAX_WARNINGS_PER_RUN`](super::MAX_WARNINGS_PER_RUN) values XPM sent that could
+    /// not be read.
     pub warnings: Vec<hownow_xpm::DataWarning>,
 }
 
@@ -85,6 +86,26 @@ struct StoredContact {
 
 fn flag(v: Option<bool>) -> bool {
     v.unwrap_or(false)
+}
+
+/// The stored state of every row of `table` of the connection, by UUID: its hash, whether it is
+/// tombstoned, and its flag column (`is_archived`, `is_deleted`), as `state` makes them.
+fn scan_states<T>(
+    db: &rusqlite::Connection,
+    table: &str,
+    flag: &str,
+    connection_id: i64,
+    state: impl Fn(Vec<u8>, bool, bool) -> T,
+) -> Result<HashMap<String, T>> {
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT uuid, content_hash, removed_at IS NOT NULL, {flag} FROM {table} WHERE connection_id = ?1"
+    ))?;
+    let mut rows = stmt.query([connection_id])?;
+    let mut by_uuid = HashMap::new();
+    while let Some(r) = rows.next()? {
+        by_uuid.insert(r.get(0)?, state(r.get(1)?, r.get(2)?, r.get(3)?));
+    }
+    Ok(by_uuid)
 }
 
 impl Applier {
@@ -116,36 +137,23 @@ impl Applier {
     /// run that will look at all of them (a full sync): cheaper than a lookup per record, and the
     /// clients left over after the list are the absent ones. Call inside the run's transaction.
     pub(crate) fn preload(&mut self, db: &rusqlite::Connection) -> Result<()> {
-        let mut clients = HashMap::new();
-        let mut live = 0;
-        let mut stmt = db.prepare_cached(
-            "SELECT uuid, content_hash, removed_at IS NOT NULL, is_archived FROM clients WHERE connection_id = ?1",
-        )?;
-        let mut rows = stmt.query([self.connection_id])?;
-        while let Some(r) = rows.next()? {
-            let stored = Stored {
-                hash: r.get(1)?,
-                removed: r.get(2)?,
-                archived: r.get(3)?,
-            };
-            live += u64::from(!stored.removed);
-            clients.insert(r.get(0)?, stored);
-        }
-        let mut contacts = HashMap::new();
-        let mut stmt = db.prepare_cached(
-            "SELECT uuid, content_hash, removed_at IS NOT NULL, is_deleted FROM contacts WHERE connection_id = ?1",
-        )?;
-        let mut rows = stmt.query([self.connection_id])?;
-        while let Some(r) = rows.next()? {
-            let stored = StoredContact {
-                hash: r.get(1)?,
-                removed: r.get(2)?,
-                deleted: r.get(3)?,
-            };
-            contacts.insert(r.get(0)?, stored);
-        }
+        let id = self.connection_id;
+        let clients = scan_states(db, "clients", "is_archived", id, |hash, removed, archived| {
+            Stored {
+                hash,
+                removed,
+                archived,
+            }
+        })?;
+        let contacts = scan_states(db, "contacts", "is_deleted", id, |hash, removed, deleted| {
+            StoredContact {
+                hash,
+                removed,
+                deleted,
+            }
+        })?;
+        self.live_before = Some(clients.values().filter(|s| !s.removed).count() as u64);
         self.known_clients = Some(clients);
-        self.live_before = Some(live);
         self.known_contacts = Some(contacts);
         Ok(())
     }
@@ -174,6 +182,18 @@ impl Applier {
                 new_value: new,
             },
         )
+    }
+
+    /// A change of a whole record (added, removed, restored), with its name when added.
+    fn record_event(
+        &self,
+        db: &rusqlite::Connection,
+        kind: RecordKind,
+        uuid: &str,
+        change: ChangeKind,
+        name: Option<String>,
+    ) -> Result<()> {
+        self.change(db, kind, uuid, change, None, None, name)
     }
 
     /// Upserts one client from XPM (list or get) and counts what happened.
@@ -228,13 +248,11 @@ impl Applier {
                     self.counts.unchanged += 1;
                     Applied::Unchanged
                 } else {
-                    self.change(
+                    self.record_event(
                         db,
                         RecordKind::Client,
                         &uuid,
                         ChangeKind::Added,
-                        None,
-                        None,
                         client.name.clone(),
                     )?;
                     self.counts.added += 1;
@@ -249,15 +267,7 @@ impl Applier {
                     )?
                     .execute(params![self.connection_id, uuid, self.now])?;
                     self.counts.client_rows_written += 1;
-                    self.change(
-                        db,
-                        RecordKind::Client,
-                        &uuid,
-                        ChangeKind::Restored,
-                        None,
-                        None,
-                        None,
-                    )?;
+                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                     self.counts.added += 1;
                     self.changed_clients.insert(uuid.clone());
                     Applied::Restored
@@ -286,26 +296,10 @@ impl Applier {
                 self.write_children(db, &uuid, &client, &contact_order, true)?;
                 self.record_field_changes(db, &uuid, &old_json, &json)?;
                 if s.removed && !deleted {
-                    self.change(
-                        db,
-                        RecordKind::Client,
-                        &uuid,
-                        ChangeKind::Restored,
-                        None,
-                        None,
-                        None,
-                    )?;
+                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                 }
                 if !s.removed && deleted {
-                    self.change(
-                        db,
-                        RecordKind::Client,
-                        &uuid,
-                        ChangeKind::Removed,
-                        None,
-                        None,
-                        None,
-                    )?;
+                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Removed, None)?;
                     self.counts.removed += 1;
                 }
                 if !s.archived && archived {
@@ -333,15 +327,8 @@ impl Applier {
         new: &str,
     ) -> Result<()> {
         let (Ok(old), Ok(new)) = (serde_json::from_str(old), serde_json::from_str(new)) else {
-            return self.change(
-                db,
-                RecordKind::Client,
-                uuid,
-                ChangeKind::Updated,
-                None,
-                None,
-                None,
-            );
+            // Not comparable field by field: recorded as changed as a whole.
+            return self.record_event(db, RecordKind::Client, uuid, ChangeKind::Updated, None);
         };
         for c in diff::diff(&old, &new) {
             self.change(
@@ -392,15 +379,7 @@ impl Applier {
             .execute(params![self.connection_id, uuid, self.now])?;
             self.counts.client_rows_written += 1;
             self.counts.removed += 1;
-            self.change(
-                db,
-                RecordKind::Client,
-                uuid,
-                ChangeKind::Removed,
-                None,
-                None,
-                None,
-            )?;
+            self.record_event(db, RecordKind::Client, uuid, ChangeKind::Removed, None)?;
         }
         Ok(())
     }

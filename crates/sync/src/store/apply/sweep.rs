@@ -50,15 +50,7 @@ impl Applier {
             .optional()?;
         let Some((stored_hash, removed, old)) = stored else {
             self.write_contact(db, uuid, c, &hash)?;
-            self.change(
-                db,
-                RecordKind::Contact,
-                uuid,
-                ChangeKind::Added,
-                None,
-                None,
-                c.name.clone(),
-            )?;
+            self.record_event(db, RecordKind::Contact, uuid, ChangeKind::Added, c.name.clone())?;
             self.counts.contacts_unknown += 1;
             return Ok(ContactSweepOutcome::Unknown);
         };
@@ -89,15 +81,7 @@ impl Applier {
             }
         }
         if removed {
-            self.change(
-                db,
-                RecordKind::Contact,
-                uuid,
-                ChangeKind::Restored,
-                None,
-                None,
-                None,
-            )?;
+            self.record_event(db, RecordKind::Contact, uuid, ChangeKind::Restored, None)?;
         }
         // The sweep's copy carries no IsDeleted worth trusting over the client's: keep the flag.
         let mut c = c.clone();
@@ -140,15 +124,7 @@ impl Applier {
             if let Some(known) = self.known_contacts.as_mut().and_then(|k| k.get_mut(&uuid)) {
                 known.removed = true;
             }
-            self.change(
-                db,
-                RecordKind::Contact,
-                &uuid,
-                ChangeKind::Removed,
-                None,
-                None,
-                None,
-            )?;
+            self.record_event(db, RecordKind::Contact, &uuid, ChangeKind::Removed, None)?;
             self.counts.contacts_changed += 1;
             clients.extend(self.live_clients_of_contact(db, &uuid)?);
         }
