@@ -130,18 +130,7 @@ pub fn systemd_unit(spec: &ServiceSpec) -> String {
 
 /// `&`, `<`, `>`, `"` and `'` as XML entities.
 fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(text).into_owned()
 }
 
 /// The LaunchAgent: started at login (`RunAtLoad`) and again whenever it exits with a failure
