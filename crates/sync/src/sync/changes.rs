@@ -3,14 +3,14 @@
 use time::OffsetDateTime;
 
 use super::active::{ActiveRun, Committed};
-use super::listing::request_list;
-use super::progress::{Phase, ProgressSink};
-use super::sweep::sweep_and_refetch;
+use super::listing::{apply_listing, request_list};
+use super::progress::ProgressSink;
+use super::sweep::sweep_and_commit;
 use super::{full_sync, SyncReport, SyncRequest};
 use crate::error::Result;
 use crate::lock::SyncLock;
-use crate::source::{ClientListing, PracticeSource};
-use crate::store::{Applied, RunKind, Store, WriteTx};
+use crate::source::PracticeSource;
+use crate::store::{RunKind, Store, WriteTx};
 
 /// Applies the clients XPM reports as modified since `watermark − overlap` (archived and
 /// deleted flags included), then runs the contact sweep, all in one transaction; moves the
@@ -45,35 +45,8 @@ async fn run<S: PracticeSource>(
     since: OffsetDateTime,
     active: &mut ActiveRun<'_>,
 ) -> Result<Committed> {
-    let (mut listing, watermark) = request_list(source, Some(since), active).await?;
-    let ActiveRun {
-        connection,
-        applier,
-        meter,
-        reporter,
-        ..
-    } = active;
+    let (listing, watermark) = request_list(source, Some(since), active).await?;
     let mut tx = WriteTx::begin(store.db_mut())?;
-    while let Some(item) = listing.next_client().await {
-        let client = match item {
-            Ok(client) => client,
-            Err(e) => {
-                meter.answered(&mut applier.counts, &listing.meta());
-                return Err(e.into());
-            }
-        };
-        let applied = applier.apply_client(tx.db(), client)?;
-        applier.note_warnings(listing.take_warnings());
-        reporter.step(applied != Applied::Skipped);
-    }
-    // The last client's warnings come after it.
-    applier.note_warnings(listing.take_warnings());
-    reporter.finish_phase();
-    meter.answered(&mut applier.counts, &listing.meta());
-    drop(listing);
-
-    let sweep = sweep_and_refetch(&mut tx, source, &connection.settings, applier, meter, reporter).await?;
-
-    reporter.phase(Phase::Committing, None);
-    active.commit(tx, Some(watermark), sweep.full_requested)
+    apply_listing(listing, &mut tx, active).await?;
+    sweep_and_commit(tx, source, active, Some(watermark)).await
 }

@@ -5,14 +5,14 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use super::active::{ActiveRun, Committed};
-use super::listing::request_list;
+use super::listing::{apply_listing, request_list};
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink};
 use super::{SyncReport, SyncRequest};
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
-use crate::store::{Applied, Applier, RunKind, Store, WriteTx};
+use crate::store::{Applier, RunKind, Store, WriteTx};
 
 /// Streams the whole client list into the directory in one transaction: upserts by content hash
 /// (an unchanged client is not written), then, only after the complete list was applied,
@@ -41,7 +41,13 @@ async fn run<S: PracticeSource>(
     source: &S,
     active: &mut ActiveRun<'_>,
 ) -> Result<Committed> {
-    let (mut listing, watermark) = request_list(source, None, active).await?;
+    let (listing, watermark) = request_list(source, None, active).await?;
+    let mut tx = WriteTx::begin(store.db_mut())?;
+    // A full sync looks at every client: read their stored states in one go.
+    active.applier.preload(tx.db())?;
+    let live_before = active.applier.live_client_count(tx.db())?;
+    apply_listing(listing, &mut tx, active).await?;
+
     let ActiveRun {
         connection,
         request,
@@ -51,29 +57,6 @@ async fn run<S: PracticeSource>(
         ..
     } = active;
     let settings = &connection.settings;
-
-    let tx = WriteTx::begin(store.db_mut())?;
-    // A full sync looks at every client: read their stored states in one go.
-    applier.preload(tx.db())?;
-    let live_before = applier.live_client_count(tx.db())?;
-    while let Some(item) = listing.next_client().await {
-        let client = match item {
-            Ok(client) => client,
-            Err(e) => {
-                meter.answered(&mut applier.counts, &listing.meta());
-                return Err(e.into());
-            }
-        };
-        let applied = applier.apply_client(tx.db(), client)?;
-        applier.note_warnings(listing.take_warnings());
-        reporter.step(applied != Applied::Skipped);
-    }
-    // The last client's warnings come after it.
-    applier.note_warnings(listing.take_warnings());
-    reporter.finish_phase();
-    meter.answered(&mut applier.counts, &listing.meta());
-    drop(listing);
-
     let absent = applier.absent_clients(tx.db())?;
     // Clients the list flags as deleted leave the directory as surely as absent ones: a wrong
     // tenant or an XPM mishap can look like either, so the guard counts both.

@@ -3,6 +3,9 @@
 //! event every second with the time waited), the wait is recorded with the run, and the
 //! watermark is the time the request was sent by XPM's clock, so edits made while XPM built the
 //! list fall inside the next `modifiedsince` window.
+//!
+//! Then applying it: full and changes syncs stream their list into the directory the same way
+//! ([`apply_listing`]) and differ only in what they do before and after.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +16,7 @@ use super::progress::Phase;
 use crate::clock;
 use crate::error::Result;
 use crate::source::{ClientListing, PracticeSource};
+use crate::store::{Applied, WriteTx};
 
 /// How often the wait for the list's first client is reported.
 const WAIT_REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -56,6 +60,40 @@ pub(crate) async fn request_list<S: PracticeSource>(
     let watermark = watermark(listing.meta().date, waited, sent_local);
     active.reporter.phase(Phase::Listing, None);
     Ok((listing, watermark))
+}
+
+/// Applies every client of `listing` in the run's transaction, as it streams: counted, its
+/// unreadable values noted with the run, one progress step each. The list's call is metered once
+/// it has ended, or when it fails: then the error is returned and the caller's transaction, never
+/// committed, rolls back. A cancelled run stops at the next client (the future is dropped).
+pub(crate) async fn apply_listing<L: ClientListing>(
+    mut listing: L,
+    tx: &mut WriteTx<'_>,
+    active: &mut ActiveRun<'_>,
+) -> Result<()> {
+    let ActiveRun {
+        applier,
+        meter,
+        reporter,
+        ..
+    } = active;
+    while let Some(item) = listing.next_client().await {
+        let client = match item {
+            Ok(client) => client,
+            Err(e) => {
+                meter.answered(&mut applier.counts, &listing.meta());
+                return Err(e.into());
+            }
+        };
+        let applied = applier.apply_client(tx.db(), client)?;
+        applier.note_warnings(listing.take_warnings());
+        reporter.step(applied != Applied::Skipped);
+    }
+    // The last client's warnings come after it.
+    applier.note_warnings(listing.take_warnings());
+    reporter.finish_phase();
+    meter.answered(&mut applier.counts, &listing.meta());
+    Ok(())
 }
 
 /// When the list request was sent, by XPM's clock: the response's `Date` less the time the

@@ -25,6 +25,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use time::OffsetDateTime;
+
 use super::active::{ActiveRun, Committed};
 use super::meter::Meter;
 use super::progress::{Phase, ProgressSink, Reporter};
@@ -38,12 +40,12 @@ use crate::store::{Applier, ContactSweepOutcome, RunKind, Store, WriteTx};
 /// Safety stop for a server that never stops paging.
 const MAX_CONTACT_PAGES: u32 = 10_000;
 
-pub(crate) struct SweepResult {
+struct SweepResult {
     pub full_requested: bool,
 }
 
 /// Runs the sweep and the re-fetches inside the caller's transaction.
-pub(crate) async fn sweep_and_refetch<S: PracticeSource>(
+async fn sweep_and_refetch<S: PracticeSource>(
     tx: &mut WriteTx<'_>,
     source: &S,
     settings: &SyncSettings,
@@ -171,6 +173,18 @@ async fn sweep_only<S: PracticeSource>(
     source: &S,
     active: &mut ActiveRun<'_>,
 ) -> Result<Committed> {
+    let tx = WriteTx::begin(store.db_mut())?;
+    sweep_and_commit(tx, source, active, None).await
+}
+
+/// The end of a changes sync or a sweep alone: the sweep and its re-fetches in the run's
+/// transaction, then the commit, with the watermark a changes sync moves (a sweep moves none).
+pub(crate) async fn sweep_and_commit<S: PracticeSource>(
+    mut tx: WriteTx<'_>,
+    source: &S,
+    active: &mut ActiveRun<'_>,
+    watermark: Option<OffsetDateTime>,
+) -> Result<Committed> {
     let ActiveRun {
         connection,
         applier,
@@ -178,8 +192,7 @@ async fn sweep_only<S: PracticeSource>(
         reporter,
         ..
     } = active;
-    let mut tx = WriteTx::begin(store.db_mut())?;
     let sweep = sweep_and_refetch(&mut tx, source, &connection.settings, applier, meter, reporter).await?;
     reporter.phase(Phase::Committing, None);
-    active.commit(tx, None, sweep.full_requested)
+    active.commit(tx, watermark, sweep.full_requested)
 }
