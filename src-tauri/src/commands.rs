@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hownow_sync::connect::RedirectKind;
-use hownow_sync::{CsvValues, RunKind};
+use hownow_sync::{ClientSummaryPage, CsvValues, RunKind};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -16,8 +16,8 @@ use crate::error::{CommandError, CommandResult};
 use crate::export;
 use crate::tray::Refresh;
 use crate::views::{
-    AppInfo, ClientPage, ClientRow, ConnectionView, ContactView, CsvExport, DisconnectView, FullSyncEstimate,
-    LoginView, PrivilegeView, RunView, SchedulerView, XERO_DAY_LIMIT,
+    AppInfo, ConnectionView, ContactView, CsvExport, DisconnectView, FullSyncEstimate, LoginView,
+    PrivilegeView, RunView, SchedulerView, XERO_DAY_LIMIT,
 };
 
 type Core<'a> = State<'a, Arc<AppCore>>;
@@ -209,18 +209,13 @@ pub async fn clients_search(
     core: Core<'_>,
     connection_id: i64,
     query: Option<String>,
+    offset: Option<usize>,
     limit: Option<usize>,
-) -> CommandResult<ClientPage> {
+) -> CommandResult<ClientSummaryPage> {
     let engine = engine(&core);
     let limit = limit.unwrap_or(200).clamp(1, 5000);
-    blocking(move || {
-        let (total, found) = engine.client_page(connection_id, query.as_deref(), limit)?;
-        Ok(ClientPage {
-            total: total as usize,
-            clients: found.iter().map(ClientRow::from).collect(),
-        })
-    })
-    .await
+    let offset = offset.unwrap_or(0);
+    blocking(move || Ok(engine.client_page(connection_id, query.as_deref(), offset, limit)?)).await
 }
 
 #[tauri::command]

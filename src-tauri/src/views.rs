@@ -2,7 +2,7 @@
 //! RFC 3339, only what a page shows). No token or secret ever reaches these types.
 
 use hownow_sync::engine::ConnectionOverview;
-use hownow_sync::{ConnectionStatus, DirectoryClient, RunCounts, SyncRun};
+use hownow_sync::{ConnectionStatus, RunCounts, SyncRun};
 use hownow_xpm::Contact;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -248,46 +248,6 @@ impl From<&SyncRun> for RunView {
             warnings: Vec::new(),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientRow {
-    pub uuid: String,
-    pub name: Option<String>,
-    pub client_code: Option<String>,
-    pub business_structure: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub is_archived: bool,
-    pub is_prospect: bool,
-    /// Contacts the panel shows: XPM's deleted ones are not counted.
-    pub contact_count: usize,
-}
-
-impl From<&DirectoryClient> for ClientRow {
-    fn from(d: &DirectoryClient) -> Self {
-        let c = &d.client;
-        ClientRow {
-            uuid: c.uuid.clone().unwrap_or_default(),
-            name: c.name.clone(),
-            client_code: c.client_code.clone(),
-            business_structure: c.business_structure.clone(),
-            email: c.email.clone(),
-            phone: c.phone.clone(),
-            is_archived: c.is_archived.unwrap_or(false),
-            is_prospect: c.is_prospect.unwrap_or(false),
-            contact_count: c.contacts.iter().filter(|k| k.is_deleted != Some(true)).count(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientPage {
-    /// Clients matching the search, of which `clients` holds the first `limit`.
-    pub total: usize,
-    pub clients: Vec<ClientRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

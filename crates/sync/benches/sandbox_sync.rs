@@ -243,7 +243,8 @@ impl Latencies {
             l.status.push(t.elapsed());
             assert_eq!(status.len(), 1);
             let t = Instant::now();
-            let (total, page) = engine.client_page(id, Some("a"), 200).unwrap();
+            let page = engine.client_page(id, Some("a"), 0, 200).unwrap();
+            let (total, page) = (page.total, page.clients);
             l.search.push(t.elapsed());
             assert!(
                 total >= page.len() as u64 && page.len() == 200,

@@ -66,9 +66,9 @@ pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore
 pub use settings::{CodeFallback, SyncSettings};
 pub use source::{ClientListing, MemorySource, PracticeSource};
 pub use store::{
-    ChangeKind, ClientQuery, Connection, ConnectionStatus, DirectoryClient, DirectoryCounts, NewConnection,
-    PinnedXero, Quota, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, Store, SyncChange, SyncRun,
-    LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
+    ChangeKind, ClientQuery, ClientSummary, ClientSummaryPage, Connection, ConnectionStatus, DirectoryClient,
+    DirectoryCounts, NewConnection, PinnedXero, Quota, RecordKind, RunCounts, RunKind, RunOutcome,
+    RunTrigger, Store, SyncChange, SyncRun, LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
 };
 pub use sync::{
     changes_sync, contact_sweep, full_sync, run_sync, NoProgress, Phase, Progress, ProgressSink, SyncReport,

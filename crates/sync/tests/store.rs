@@ -97,3 +97,58 @@ fn connections_keep_settings_status_and_one_live_row_per_tenant() {
         Err(SyncError::UnknownConnection(_))
     ));
 }
+
+/// The window's list reads typed columns, pages in SQL, counts only the contacts its panel
+/// shows, and its search also finds a client by a contact's name or email.
+#[tokio::test]
+async fn the_client_list_pages_in_sql_and_searches_contacts_too() {
+    use hownow_sync::{ClientQuery, MemorySource, RunKind};
+    let mut fx = common::Fixture::new();
+    let mut clients = common::practice(30);
+    // Client 6 lists contacts 60 and 61; XPM deleted 61.
+    clients[6].contacts[1].is_deleted = Some(true);
+    fx.sync(&MemorySource::with_clients(clients), RunKind::Full)
+        .await
+        .unwrap();
+    let id = fx.connection.id;
+    let everyone = ClientQuery::default();
+    let decoded = fx.store.clients(id, &everyone).unwrap();
+    let page = fx.store.client_summaries(id, &everyone, 0, 500).unwrap();
+    assert_eq!(page.total, decoded.len() as u64);
+    assert_eq!(page.total, 29, "client 28 was deleted in XPM");
+    for (summary, full) in page.clients.iter().zip(&decoded) {
+        assert_eq!(Some(&summary.uuid), full.client.uuid.as_ref(), "the same order");
+        assert_eq!(summary.name, full.client.name);
+        assert_eq!(summary.client_code, full.client.client_code);
+        assert_eq!(summary.is_archived, full.client.is_archived == Some(true));
+        let shown = full
+            .client
+            .contacts
+            .iter()
+            .filter(|k| k.is_deleted != Some(true))
+            .count();
+        assert_eq!(summary.contact_count, shown as u64, "{}", summary.uuid);
+    }
+    let six = page.clients.iter().find(|c| c.uuid == "client-00006").unwrap();
+    assert_eq!(six.contact_count, 1);
+
+    // Paging: the second page of 10 is the list's 11th to 20th.
+    let second = fx.store.client_summaries(id, &everyone, 10, 10).unwrap();
+    assert_eq!(second.total, 29);
+    assert_eq!(second.clients, page.clients[10..20].to_vec());
+
+    let search = |text: &str| {
+        let query = ClientQuery {
+            search: Some(text.into()),
+            ..Default::default()
+        };
+        let found = fx.store.client_summaries(id, &query, 0, 50).unwrap();
+        assert_eq!(found.total, found.clients.len() as u64);
+        found.clients.into_iter().map(|c| c.uuid).collect::<Vec<_>>()
+    };
+    assert_eq!(search("Family 60"), ["client-00006"], "a contact's name");
+    assert_eq!(search("PERSON60@"), ["client-00006"], "a contact's email, any case");
+    assert!(search("Family 61").is_empty(), "a deleted contact finds nothing");
+    assert_eq!(search("client7@"), ["client-00007"], "the client's own email");
+    assert!(search("100%").is_empty(), "LIKE wildcards are taken literally");
+}

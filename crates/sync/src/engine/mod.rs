@@ -62,8 +62,8 @@ use crate::lock::SyncLock;
 use crate::schedule::{plan, Plan, ScheduleInput};
 use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
 use crate::store::{
-    ClientQuery, Connection, ConnectionStatus, DirectoryClient, NewConnection, PinnedXero, RunKind, Store,
-    SyncRun,
+    ClientQuery, ClientSummaryPage, Connection, ConnectionStatus, DirectoryClient, NewConnection, PinnedXero,
+    RunKind, Store, SyncRun,
 };
 use crate::sync::{run_sync, ProgressSink, SyncReport, SyncRequest};
 use crate::tokens::TokenManager;
@@ -685,18 +685,22 @@ impl Engine {
         Ok(self.reader()?.clients(connection_id, &query)?)
     }
 
-    /// The first `limit` of [`Engine::clients`], and how many match in all (the window's page).
+    /// A page of the client list (`limit` from `offset`, by name) and how many match in all:
+    /// typed columns only, for the window's list and search.
     pub fn client_page(
         &self,
         connection_id: i64,
         search: Option<&str>,
+        offset: usize,
         limit: usize,
-    ) -> Result<(u64, Vec<DirectoryClient>)> {
+    ) -> Result<ClientSummaryPage> {
         let query = ClientQuery {
             search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
             include_removed: false,
         };
-        Ok(self.reader()?.client_page(connection_id, &query, limit)?)
+        Ok(self
+            .reader()?
+            .client_summaries(connection_id, &query, offset, limit)?)
     }
 
     /// The most recent sync runs, newest first.
@@ -711,14 +715,14 @@ impl Engine {
         Ok(self.reader()?.warnings(run_id)?)
     }
 
-    // ---- disconnect -----------------------------------------------------------------------
-
     /// What in a run would surprise HowNow's folder naming (SPEC 4): clients whose Client Code or
     /// name changed, clients the run touched that have no code, and how many live clients have
     /// none.
     pub fn code_report(&self, run_id: i64) -> Result<crate::CodeReport> {
         Ok(self.reader()?.code_report(run_id)?)
     }
+
+    // ---- disconnect -----------------------------------------------------------------------
 
     /// Removes the connection at Xero (`DELETE /connections/{id}`, then revokes the refresh
     /// token), forgets the credentials, and marks the connection disconnected (`keep_data`) or

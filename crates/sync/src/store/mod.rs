@@ -37,6 +37,7 @@ mod reads;
 mod records;
 pub(crate) mod runs;
 pub mod state;
+mod summaries;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub use runs::{
     ChangeKind, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, SyncChange, SyncRun,
     MAX_WARNINGS_PER_RUN,
 };
+pub use summaries::{ClientSummary, ClientSummaryPage};
 
 /// How long a second writer waits for the first before SQLite reports "database is locked".
 /// A sync holds the write lock for its whole run, so short operations of another process

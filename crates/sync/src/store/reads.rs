@@ -32,13 +32,19 @@ pub struct DirectoryClient {
     pub removed_at: Option<OffsetDateTime>,
 }
 
-/// The clients a [`ClientQuery`] selects (`?1` connection, `?2` include removed, `?3` pattern).
-const CLIENT_FILTER: &str = "WHERE connection_id = ?1 AND (?2 OR removed_at IS NULL) \
+/// The clients a [`ClientQuery`] selects (`?1` connection, `?2` include removed, `?3` pattern):
+/// by the client's name, code, email or UUID, or by the name or email of a contact it lists.
+/// The contacts' match is one subquery, evaluated once for the whole search.
+pub(super) const CLIENT_FILTER: &str = "WHERE connection_id = ?1 AND (?2 OR removed_at IS NULL) \
      AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\' OR client_code LIKE ?3 ESCAPE '\\' \
-     OR email LIKE ?3 ESCAPE '\\' OR uuid LIKE ?3 ESCAPE '\\')";
+     OR email LIKE ?3 ESCAPE '\\' OR uuid LIKE ?3 ESCAPE '\\' \
+     OR uuid IN (SELECT cc.client_uuid FROM client_contacts cc JOIN contacts k \
+       ON k.connection_id = cc.connection_id AND k.uuid = cc.contact_uuid \
+       WHERE cc.connection_id = ?1 AND k.is_deleted = 0 AND k.removed_at IS NULL \
+       AND (k.name LIKE ?3 ESCAPE '\\' OR k.email LIKE ?3 ESCAPE '\\')))";
 
 /// The `LIKE` pattern of a query's search text (its `%`, `_` and `\` taken literally).
-fn like_pattern(query: &ClientQuery) -> Option<String> {
+pub(super) fn like_pattern(query: &ClientQuery) -> Option<String> {
     query.search.as_ref().map(|s| {
         let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         format!("%{escaped}%")
@@ -47,7 +53,8 @@ fn like_pattern(query: &ClientQuery) -> Option<String> {
 
 #[derive(Debug, Clone, Default)]
 pub struct ClientQuery {
-    /// Case-insensitive substring of the name, client code, email or UUID.
+    /// Case-insensitive substring of the name, client code, email or UUID, or of the name or
+    /// email of a contact the client lists.
     pub search: Option<String>,
     pub include_removed: bool,
 }
@@ -65,25 +72,6 @@ impl Store {
     /// Clients of a connection by name, with their contacts.
     pub fn clients(&self, connection_id: i64, query: &ClientQuery) -> Result<Vec<DirectoryClient>> {
         self.clients_limited(connection_id, query, None)
-    }
-
-    /// The first `limit` clients of [`Store::clients`] and how many match in all: what a window
-    /// shows of a large directory, without decoding the rest.
-    pub fn client_page(
-        &self,
-        connection_id: i64,
-        query: &ClientQuery,
-        limit: usize,
-    ) -> Result<(u64, Vec<DirectoryClient>)> {
-        let total: i64 = self
-            .db()
-            .prepare_cached(&format!("SELECT COUNT(*) FROM clients {CLIENT_FILTER}"))?
-            .query_row(
-                params![connection_id, query.include_removed, like_pattern(query)],
-                |r| r.get(0),
-            )?;
-        let clients = self.clients_limited(connection_id, query, Some(limit))?;
-        Ok((total.max(0) as u64, clients))
     }
 
     fn clients_limited(
