@@ -376,6 +376,36 @@ pub(crate) fn set_watermark(
     Ok(())
 }
 
+/// Asks the schedule for a full sync (the contact sweep found what only a full sync can place);
+/// an earlier request stands.
+pub(crate) fn request_full_sync(db: &rusqlite::Connection, id: i64, now: OffsetDateTime) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
+        params![id, clock::to_db(now)],
+    )?;
+    Ok(())
+}
+
+/// A full sync fetched everything a requested one was for: the request is met.
+pub(crate) fn clear_full_request(db: &rusqlite::Connection, id: i64) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET full_requested_at = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// A run ended: back to `connected` unless something (a dead token) set another status
+/// meanwhile.
+pub(crate) fn release_syncing(db: &rusqlite::Connection, id: i64) -> Result<()> {
+    db.execute(
+        "UPDATE connections SET status = 'connected', status_reason = NULL \
+         WHERE id = ?1 AND status = 'syncing'",
+        [id],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn set_verify_cursor(db: &rusqlite::Connection, id: i64, cursor: Option<&str>) -> Result<()> {
     db.execute(
         "UPDATE connections SET verify_cursor = ?2 WHERE id = ?1",

@@ -12,7 +12,7 @@ use super::{RunGuard, SyncReport, SyncRequest};
 use crate::clock::{self, Clock};
 use crate::error::Result;
 use crate::lock::SyncLock;
-use crate::store::connections::{record_quota, set_watermark};
+use crate::store::connections::{record_quota, request_full_sync, set_watermark};
 use crate::store::runs::{finish_run, record_warnings, RunEnd};
 use crate::store::{Applier, Connection, RunOutcome, Store, WriteTx};
 
@@ -121,14 +121,4 @@ impl<'p> ActiveRun<'p> {
             }
         }
     }
-}
-
-/// Asks the schedule for a full sync (the contact sweep found what only a full sync can place);
-/// an earlier request stands.
-fn request_full_sync(db: &rusqlite::Connection, connection_id: i64, now: OffsetDateTime) -> Result<()> {
-    db.execute(
-        "UPDATE connections SET full_requested_at = COALESCE(full_requested_at, ?2) WHERE id = ?1",
-        rusqlite::params![connection_id, clock::to_db(now)],
-    )?;
-    Ok(())
 }

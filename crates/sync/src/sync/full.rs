@@ -12,6 +12,7 @@ use super::{SyncReport, SyncRequest};
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
+use crate::store::connections::clear_full_request;
 use crate::store::{Applier, RunKind, Store, WriteTx};
 
 /// Streams the whole client list into the directory in one transaction: upserts by content hash
@@ -83,12 +84,7 @@ async fn run<S: PracticeSource>(
     }
 
     reporter.phase(Phase::Committing, None);
-    let db = tx.db();
-    // Everything a requested full sync was for has just been fetched.
-    db.execute(
-        "UPDATE connections SET full_requested_at = NULL WHERE id = ?1",
-        [connection.id],
-    )?;
+    clear_full_request(tx.db(), connection.id)?;
     active.commit(tx, Some(watermark), false)
 }
 

@@ -28,6 +28,7 @@ use crate::clock::{self, Clock};
 use crate::error::{Result, SyncError};
 use crate::lock::SyncLock;
 use crate::source::PracticeSource;
+use crate::store::connections::release_syncing;
 use crate::store::runs::RunEnd;
 use crate::store::{ConnectionStatus, RunCounts, RunKind, RunOutcome, RunTrigger, Store};
 
@@ -214,15 +215,7 @@ impl RunGuard {
     pub(crate) fn release_status(&self, store: &mut Store, status: Option<(ConnectionStatus, String)>) {
         let result = match status {
             Some((status, reason)) => store.set_status(self.connection_id, status, Some(&reason)),
-            None => store
-                .db()
-                .execute(
-                    "UPDATE connections SET status = 'connected', status_reason = NULL \
-                     WHERE id = ?1 AND status = 'syncing'",
-                    [self.connection_id],
-                )
-                .map(|_| ())
-                .map_err(SyncError::from),
+            None => release_syncing(store.db(), self.connection_id),
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "could not update the connection status");
