@@ -136,6 +136,12 @@ async fn the_client_list_pages_in_sql_and_searches_contacts_too() {
     let second = fx.store.client_summaries(id, &everyone, 10, 10).unwrap();
     assert_eq!(second.total, 29);
     assert_eq!(second.clients, page.clients[10..20].to_vec());
+    let past = fx.store.client_summaries(id, &everyone, 40, 10).unwrap();
+    assert_eq!(
+        (past.total, past.clients.len()),
+        (29, 0),
+        "past the end: still the total"
+    );
 
     let search = |text: &str| {
         let query = ClientQuery {
@@ -147,7 +153,11 @@ async fn the_client_list_pages_in_sql_and_searches_contacts_too() {
         found.clients.into_iter().map(|c| c.uuid).collect::<Vec<_>>()
     };
     assert_eq!(search("Family 60"), ["client-00006"], "a contact's name");
-    assert_eq!(search("PERSON60@"), ["client-00006"], "a contact's email, any case");
+    assert_eq!(
+        search("PERSON60@"),
+        ["client-00006"],
+        "a contact's email, any case"
+    );
     assert!(search("Family 61").is_empty(), "a deleted contact finds nothing");
     assert_eq!(search("client7@"), ["client-00007"], "the client's own email");
     assert!(search("100%").is_empty(), "LIKE wildcards are taken literally");

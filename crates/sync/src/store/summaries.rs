@@ -42,21 +42,19 @@ impl Store {
         limit: usize,
     ) -> Result<ClientSummaryPage> {
         let pattern = like_pattern(query);
-        let total: i64 = self
-            .db()
-            .prepare_cached(&format!("SELECT COUNT(*) FROM clients {CLIENT_FILTER}"))?
-            .query_row(params![connection_id, query.include_removed, pattern], |r| {
-                r.get(0)
-            })?;
         let as_sql = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        // One statement: the filter (and its subquery over the contacts) runs once, and
+        // `COUNT(*) OVER ()` counts every match before LIMIT takes the page.
         let mut stmt = self.db().prepare_cached(&format!(
             "SELECT uuid, name, client_code, business_structure, email, phone, is_archived, is_prospect, \
              (SELECT COUNT(*) FROM client_contacts cc JOIN contacts k \
               ON k.connection_id = cc.connection_id AND k.uuid = cc.contact_uuid \
               WHERE cc.connection_id = clients.connection_id AND cc.client_uuid = clients.uuid \
-              AND k.is_deleted = 0 AND k.removed_at IS NULL) \
+              AND k.is_deleted = 0 AND k.removed_at IS NULL), \
+             COUNT(*) OVER () \
              FROM clients {CLIENT_FILTER} ORDER BY name COLLATE NOCASE, uuid LIMIT ?4 OFFSET ?5"
         ))?;
+        let mut total = 0i64;
         let rows = stmt.query_map(
             params![
                 connection_id,
@@ -66,22 +64,40 @@ impl Store {
                 as_sql(offset)
             ],
             |r| {
-                Ok(ClientSummary {
-                    uuid: r.get(0)?,
-                    name: r.get(1)?,
-                    client_code: r.get(2)?,
-                    business_structure: r.get(3)?,
-                    email: r.get(4)?,
-                    phone: r.get(5)?,
-                    is_archived: r.get(6)?,
-                    is_prospect: r.get(7)?,
-                    contact_count: r.get::<_, i64>(8)?.max(0) as u64,
-                })
+                Ok((
+                    ClientSummary {
+                        uuid: r.get(0)?,
+                        name: r.get(1)?,
+                        client_code: r.get(2)?,
+                        business_structure: r.get(3)?,
+                        email: r.get(4)?,
+                        phone: r.get(5)?,
+                        is_archived: r.get(6)?,
+                        is_prospect: r.get(7)?,
+                        contact_count: r.get::<_, i64>(8)?.max(0) as u64,
+                    },
+                    r.get::<_, i64>(9)?,
+                ))
             },
         )?;
+        let mut clients = Vec::new();
+        for row in rows {
+            let (summary, matching) = row?;
+            total = matching;
+            clients.push(summary);
+        }
+        if clients.is_empty() && offset > 0 {
+            // A page past the end has no row to carry the count: ask for it.
+            total = self
+                .db()
+                .prepare_cached(&format!("SELECT COUNT(*) FROM clients {CLIENT_FILTER}"))?
+                .query_row(params![connection_id, query.include_removed, pattern], |r| {
+                    r.get(0)
+                })?;
+        }
         Ok(ClientSummaryPage {
             total: total.max(0) as u64,
-            clients: rows.collect::<rusqlite::Result<Vec<_>>>()?,
+            clients,
         })
     }
 }
