@@ -112,7 +112,7 @@ impl Store {
         // WAL: the CLI can read while the app syncs. synchronous=NORMAL: a commit survives a
         // killed process (the crash the engine must survive); only a power cut may lose the last
         // commit, never corrupt the file.
-        db.pragma_update(None, "journal_mode", "WAL")?;
+        use_wal(&db)?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
         // A full sync writes a WAL as large as the database; without a limit SQLite keeps the
@@ -266,4 +266,22 @@ impl Drop for WriteTx<'_> {
             }
         }
     }
+}
+
+/// Puts a file in WAL mode. Switching a new file needs it to itself for a moment, and SQLite
+/// may answer "busy" at once rather than through the busy timeout when another process (or
+/// thread) is opening it too (the app and the CLI starting together): retried, briefly.
+pub(crate) fn use_wal(db: &rusqlite::Connection) -> Result<()> {
+    const ATTEMPTS: u32 = 100;
+    for attempt in 1..=ATTEMPTS {
+        match db.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && attempt < ATTEMPTS =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
+    unreachable!("the last attempt returns")
 }

@@ -26,10 +26,12 @@ CREATE TABLE IF NOT EXISTS connection_state (
     next_changes_due_at   TEXT,
     next_full_due_at      TEXT,
     next_token_refresh_at TEXT,
-    updated_at            TEXT NOT NULL
+    updated_at            TEXT NOT NULL,
+    local_name            TEXT
 );";
 
-/// Columns added after the first state files were written: (name, declaration).
+/// Columns added after the first state files were written: (name, declaration). A new file has
+/// them from [`SCHEMA`]; an older one gets them when a writer opens it.
 const ADDED_COLUMNS: &[(&str, &str)] = &[
     // The administrator's name for the practice (the card's Rename).
     ("local_name", "TEXT"),
@@ -61,7 +63,7 @@ impl StateDb {
         )?;
         // Writes here are single statements of microseconds: a short wait covers any of them.
         db.busy_timeout(std::time::Duration::from_secs(5))?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
+        super::use_wal(&db)?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.execute_batch(SCHEMA)?;
         add_missing_columns(&db)?;
@@ -205,10 +207,15 @@ fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
         have.push(row.get::<_, String>(1)?);
     }
     for (name, declaration) in ADDED_COLUMNS {
-        if !have.iter().any(|h| h == name) {
-            db.execute_batch(&format!(
-                "ALTER TABLE connection_state ADD COLUMN {name} {declaration}"
-            ))?;
+        if have.iter().any(|h| h == name) {
+            continue;
+        }
+        match db.execute_batch(&format!(
+            "ALTER TABLE connection_state ADD COLUMN {name} {declaration}"
+        )) {
+            // Another process opening the same old file added it first.
+            Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("duplicate column name") => {}
+            other => other?,
         }
     }
     Ok(())
@@ -218,4 +225,49 @@ fn add_missing_columns(db: &rusqlite::Connection) -> Result<()> {
 /// in the middle of a sync, whose transaction holds the directory's write lock.
 pub fn record_token_refresh(db_path: &Path, connection_id: i64, at: OffsetDateTime) -> Result<()> {
     StateDb::open(&state_path(db_path))?.record_token_refresh(connection_id, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state file from before `local_name`: writers opening it at once (the app and the CLI)
+    /// each find the column there afterwards, and none fails on another's `ALTER TABLE`.
+    #[test]
+    fn an_older_state_file_gains_its_new_columns_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hownow-state.sqlite3");
+        {
+            let old = rusqlite::Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE connection_state (connection_id INTEGER PRIMARY KEY, settings TEXT, \
+                 token_refreshed_at TEXT, next_changes_due_at TEXT, next_full_due_at TEXT, \
+                 next_token_refresh_at TEXT, updated_at TEXT NOT NULL); \
+                 INSERT INTO connection_state (connection_id, updated_at) VALUES (7, 'then');",
+            )
+            .unwrap();
+        }
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || StateDb::open(&path).map(|_| ()))
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let state = StateDb::open(&path).unwrap();
+        state
+            .set_local_name(7, Some("Harbour"), OffsetDateTime::UNIX_EPOCH)
+            .unwrap();
+        let name: Option<String> = state
+            .db
+            .query_row(
+                "SELECT local_name FROM connection_state WHERE connection_id = 7",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("Harbour"));
+    }
 }
