@@ -46,7 +46,10 @@ pub async fn app_info(
     // The page's first request: the window is up and its script runs.
     static READY: std::sync::Once = std::sync::Once::new();
     READY.call_once(|| tracing::info!(ms = crate::millis_since_start(), "window ready"));
-    if let Some(offset) = utc_offset_minutes.filter(|o| o.abs() <= 14 * 60) {
+    // What the page says of its zone is taken when it is valid; the engine checks it again.
+    if let Some(offset) =
+        utc_offset_minutes.filter(|o| o.abs() <= hownow_sync::SyncSettings::MAX_UTC_OFFSET_MINUTES)
+    {
         core.update_sync_settings(move |s| s.utc_offset_minutes = offset)
             .await?;
     }
@@ -334,16 +337,6 @@ pub async fn settings_get(core: Core<'_>) -> CommandResult<SettingsView> {
 
 #[tauri::command]
 pub async fn settings_save(core: Core<'_>, settings: SettingsView) -> CommandResult<SettingsView> {
-    if !(1..=24).contains(&settings.interval_hours) {
-        return Err(CommandError::invalid(
-            "the sync interval must be between 1 and 24 hours",
-        ));
-    }
-    if settings.daily_full_hour > 23 {
-        return Err(CommandError::invalid(
-            "the daily full sync hour must be between 0 and 23",
-        ));
-    }
     let (interval, daily, hour) = (
         settings.interval_hours,
         settings.daily_full_enabled,

@@ -63,7 +63,7 @@ pub use lock::{LockHolder, SyncLock};
 pub use record::{CodeReport, CsvValues, HowNowRecord};
 pub use schedule::{plan, Due, Hold, HoldReason, Plan, ScheduleInput};
 pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore, StoredCredentials};
-pub use settings::{CodeFallback, SyncSettings};
+pub use settings::{CodeFallback, InvalidSettings, SyncSettings};
 pub use source::{ClientListing, MemorySource, PracticeSource};
 pub use store::{
     ChangeKind, ClientQuery, ClientSummary, ClientSummaryPage, Connection, ConnectionStatus, DirectoryClient,

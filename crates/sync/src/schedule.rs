@@ -146,8 +146,13 @@ impl FirmZone {
         match named {
             Some(tz) => FirmZone::Named(tz),
             None => FirmZone::Fixed(
-                UtcOffset::from_whole_seconds(settings.utc_offset_minutes.clamp(-18 * 60, 18 * 60) * 60)
-                    .unwrap_or(UtcOffset::UTC),
+                UtcOffset::from_whole_seconds(
+                    settings.utc_offset_minutes.clamp(
+                        -SyncSettings::MAX_UTC_OFFSET_MINUTES,
+                        SyncSettings::MAX_UTC_OFFSET_MINUTES,
+                    ) * 60,
+                )
+                .unwrap_or(UtcOffset::UTC),
             ),
         }
     }

@@ -81,7 +81,46 @@ impl Default for SyncSettings {
     }
 }
 
+/// A setting out of its range: said in the administrator's terms, without naming any control.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidSettings(pub String);
+
 impl SyncSettings {
+    /// The widest UTC offset a firm can have (Kiribati's +14 h; the furthest west is −12 h).
+    pub const MAX_UTC_OFFSET_MINUTES: i32 = 14 * 60;
+    /// The schedule's interval may be set from an hour to a day.
+    pub const INTERVAL_MINUTES: std::ops::RangeInclusive<u32> = 60..=24 * 60;
+
+    /// Whether the settings the administrator can change are in range: the one check the window,
+    /// the CLI and the engine share.
+    pub fn validate(&self) -> Result<(), InvalidSettings> {
+        if !Self::INTERVAL_MINUTES.contains(&self.changes_interval_minutes) {
+            return Err(InvalidSettings(
+                "the sync interval must be between 1 and 24 hours".to_string(),
+            ));
+        }
+        if self.daily_full_hour > 23 {
+            return Err(InvalidSettings(
+                "the daily full sync hour must be between 0 and 23".to_string(),
+            ));
+        }
+        if self.utc_offset_minutes.abs() > Self::MAX_UTC_OFFSET_MINUTES {
+            return Err(InvalidSettings(format!(
+                "a UTC offset of {} minutes is beyond any time zone's (±14 hours)",
+                self.utc_offset_minutes
+            )));
+        }
+        if let Some(zone) = self
+            .time_zone
+            .as_deref()
+            .filter(|z| !crate::schedule::is_known_zone(z))
+        {
+            return Err(InvalidSettings(format!("\"{zone}\" is not a known time zone")));
+        }
+        Ok(())
+    }
+
     pub fn changes_interval(&self) -> Duration {
         Duration::minutes(self.changes_interval_minutes.max(1) as i64)
     }
@@ -98,6 +137,25 @@ impl SyncSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_administrators_settings_are_checked_once() {
+        assert_eq!(SyncSettings::default().validate(), Ok(()));
+        let with = |edit: fn(&mut SyncSettings)| {
+            let mut s = SyncSettings::default();
+            edit(&mut s);
+            s.validate()
+        };
+        assert!(with(|s| s.changes_interval_minutes = 59).is_err());
+        assert!(with(|s| s.changes_interval_minutes = 24 * 60 + 1).is_err());
+        assert!(with(|s| s.changes_interval_minutes = 24 * 60).is_ok());
+        assert!(with(|s| s.daily_full_hour = 24).is_err());
+        assert!(with(|s| s.utc_offset_minutes = 14 * 60).is_ok());
+        assert!(with(|s| s.utc_offset_minutes = -(14 * 60 + 1)).is_err());
+        assert!(with(|s| s.time_zone = Some("Pacific/Auckland".into())).is_ok());
+        let err = with(|s| s.time_zone = Some("Mars/Olympus".into())).unwrap_err();
+        assert_eq!(err.to_string(), "\"Mars/Olympus\" is not a known time zone");
+    }
 
     #[test]
     fn missing_fields_take_defaults() {

@@ -91,30 +91,14 @@ impl AppCore {
         Ok(())
     }
 
-    /// Applies schedule settings to every live connection. Views and plans are refreshed only
-    /// when something changed (the window calls this at every start with its UTC offset).
+    /// Changes every live connection's schedule settings through the engine (which checks them);
+    /// the scheduler and the window hear of it when anything changed.
     pub async fn update_sync_settings(
         &self,
         change: impl Fn(&mut SyncSettings) + Send + 'static,
     ) -> CommandResult<()> {
         let engine = self.backend().engine.clone();
-        let changed = blocking(move || {
-            let mut store = engine.store()?;
-            let mut changed = false;
-            for c in store.connections()? {
-                if c.status == ConnectionStatus::Disconnected {
-                    continue;
-                }
-                let mut settings = c.settings.clone();
-                change(&mut settings);
-                if settings != c.settings {
-                    store.update_settings(c.id, &settings)?;
-                    changed = true;
-                }
-            }
-            Ok(changed)
-        })
-        .await?;
+        let changed = blocking(move || engine.update_sync_settings(change)).await?;
         if changed {
             self.schedule_changed.notify_one();
             self.ui.connections_changed();

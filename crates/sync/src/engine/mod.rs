@@ -43,6 +43,7 @@ mod readers;
 mod runtime;
 mod settings;
 mod support;
+mod sync_settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -117,6 +118,9 @@ pub enum EngineError {
     #[error("the OS data directory is unknown; choose where HowNow Admin keeps its data")]
     NoDataDir,
 
+    #[error(transparent)]
+    Settings(#[from] crate::settings::InvalidSettings),
+
     #[error("invalid configuration: {0}")]
     Config(String),
 
@@ -138,6 +142,7 @@ impl EngineError {
                 | EngineError::NoSuchConnection(_)
                 | EngineError::AmbiguousConnection { .. }
                 | EngineError::InvalidName(_)
+                | EngineError::Settings(_)
                 | EngineError::MissingClientId
                 | EngineError::Connect(
                     ConnectError::ChooseTenant { .. }
