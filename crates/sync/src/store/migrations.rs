@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_run_pace.sql")),
     (4, include_str!("migrations/0004_data_warnings.sql")),
     (5, include_str!("migrations/0005_connection_user.sql")),
+    (6, include_str!("migrations/0006_contact_search.sql")),
 ];
 
 /// The schema version this build writes.

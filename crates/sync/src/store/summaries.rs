@@ -43,16 +43,23 @@ impl Store {
     ) -> Result<ClientSummaryPage> {
         let pattern = like_pattern(query);
         let as_sql = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        // One statement: the filter (and its subquery over the contacts) runs once, and
-        // `COUNT(*) OVER ()` counts every match before LIMIT takes the page.
+        // One statement. The inner select reads only the `clients_by_name` index (and the
+        // contacts' covering index for the subquery): it filters, orders and counts every match
+        // with `COUNT(*) OVER ()` before LIMIT takes the page. Only the page's rows are then read
+        // whole and count their contacts. CROSS JOIN keeps SQLite from driving the count from
+        // all the contacts instead of the client's few links.
         let mut stmt = self.db().prepare_cached(&format!(
-            "SELECT uuid, name, client_code, business_structure, email, phone, is_archived, is_prospect, \
-             (SELECT COUNT(*) FROM client_contacts cc JOIN contacts k \
+            "SELECT c.uuid, c.name, c.client_code, c.business_structure, c.email, c.phone, \
+             c.is_archived, c.is_prospect, \
+             (SELECT COUNT(*) FROM client_contacts cc CROSS JOIN contacts k \
               ON k.connection_id = cc.connection_id AND k.uuid = cc.contact_uuid \
-              WHERE cc.connection_id = clients.connection_id AND cc.client_uuid = clients.uuid \
+              WHERE cc.connection_id = ?1 AND cc.client_uuid = c.uuid \
               AND k.is_deleted = 0 AND k.removed_at IS NULL), \
-             COUNT(*) OVER () \
-             FROM clients {CLIENT_FILTER} ORDER BY name COLLATE NOCASE, uuid LIMIT ?4 OFFSET ?5"
+             p.total \
+             FROM (SELECT uuid, name, COUNT(*) OVER () AS total FROM clients {CLIENT_FILTER} \
+                   ORDER BY name COLLATE NOCASE, uuid LIMIT ?4 OFFSET ?5) p \
+             CROSS JOIN clients c ON c.connection_id = ?1 AND c.uuid = p.uuid \
+             ORDER BY p.name COLLATE NOCASE, p.uuid"
         ))?;
         let mut total = 0i64;
         let rows = stmt.query_map(
