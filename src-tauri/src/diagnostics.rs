@@ -1,8 +1,6 @@
 //! The window's "Save diagnostics…": the support bundle `hownow support-bundle` writes (built by
 //! the engine), saved in the export folder (Downloads) so the window can show it in its folder.
 
-use std::path::PathBuf;
-
 use hownow_sync::engine::{BundleHost, BundleReport, EngineError};
 
 use crate::core::AppCore;
@@ -14,16 +12,7 @@ pub fn save(core: &AppCore) -> Result<BundleReport, EngineError> {
         path: folder.clone(),
         source,
     })?;
-    let t = time::OffsetDateTime::now_utc();
-    let out: PathBuf = folder.join(format!(
-        "hownow-support-{:04}{:02}{:02}-{:02}{:02}{:02}.zip",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    ));
+    let out = folder.join(core.backend().engine.support_bundle_name());
     let desktop = serde_json::to_vec_pretty(&DesktopSettings::load(core.data_dir())).expect("serialises");
     let host = BundleHost {
         name: "HowNow Admin".into(),

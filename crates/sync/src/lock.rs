@@ -30,6 +30,37 @@ pub struct LockHolder {
     pub started_at: Option<String>,
 }
 
+/// Whether another handle holds the lock file at `path` (a file nobody made is not held).
+pub(crate) fn is_held(path: &Path) -> Result<bool> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    let file = open(path)?;
+    match fs4::FileExt::try_lock_shared(&file) {
+        Ok(()) => {
+            let _ = fs4::FileExt::unlock(&file);
+            Ok(false)
+        }
+        Err(TryLockError::WouldBlock) => Ok(true),
+        Err(TryLockError::Error(e)) => Err(SyncError::io(path, e)),
+    }
+}
+
+/// Writes who holds a lock into its file (`{extra}pid=…\nstarted_at=…\n`), replacing what an
+/// earlier holder wrote, so a process that finds it taken can say by whom.
+pub(crate) fn stamp_holder(file: &mut File, path: &Path, extra: &str) -> Result<()> {
+    let stamp = format!(
+        "{extra}pid={}\nstarted_at={}\n",
+        std::process::id(),
+        clock::to_db(clock::now_stored(&clock::SystemClock))
+    );
+    file.set_len(0)
+        .and_then(|_| file.seek(SeekFrom::Start(0)))
+        .and_then(|_| file.write_all(stamp.as_bytes()))
+        .and_then(|_| file.flush())
+        .map_err(|e| SyncError::io(path, e))
+}
+
 fn lock_path(lock_dir: &Path, connection_id: i64) -> PathBuf {
     lock_dir.join(format!("connection-{connection_id}.lock"))
 }
@@ -84,16 +115,7 @@ impl SyncLock {
             }
             Err(TryLockError::Error(e)) => return Err(SyncError::io(&path, e)),
         }
-        let stamp = format!(
-            "pid={}\nstarted_at={}\n",
-            std::process::id(),
-            clock::to_db(clock::now_stored(&clock::SystemClock))
-        );
-        file.set_len(0)
-            .and_then(|_| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| file.write_all(stamp.as_bytes()))
-            .and_then(|_| file.flush())
-            .map_err(|e| SyncError::io(&path, e))?;
+        stamp_holder(&mut file, &path, "")?;
         Ok(SyncLock {
             _file: file,
             path,
@@ -112,18 +134,7 @@ impl SyncLock {
     /// Whether a sync of `connection_id` is running somewhere, and who runs it.
     pub fn holder(lock_dir: &Path, connection_id: i64) -> Result<Option<LockHolder>> {
         let path = lock_path(lock_dir, connection_id);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let file = open(&path)?;
-        match fs4::FileExt::try_lock_shared(&file) {
-            Ok(()) => {
-                let _ = fs4::FileExt::unlock(&file);
-                Ok(None)
-            }
-            Err(TryLockError::WouldBlock) => Ok(Some(read_holder(&path))),
-            Err(TryLockError::Error(e)) => Err(SyncError::io(&path, e)),
-        }
+        Ok(is_held(&path)?.then(|| read_holder(&path)))
     }
 }
 

@@ -356,3 +356,25 @@ impl ProgressSink for ProgressView {
         }
     }
 }
+
+/// Runs `request` on `connection_id` with a progress line (unless `json`), then prints the
+/// result: the summary, or one JSON document. Shared by `connect` (the initial sync) and `sync`.
+pub async fn sync_and_report(
+    engine: &hownow_sync::engine::Engine,
+    connection_id: i64,
+    request: hownow_sync::SyncRequest,
+    json: bool,
+) -> anyhow::Result<()> {
+    let progress = ProgressView::new(json);
+    let report = engine.sync(connection_id, request, &progress).await;
+    progress.finish();
+    let report = report?;
+    if json {
+        print_json(&RunView::of_report(&report))?;
+    } else {
+        for line in summary_lines(&report) {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use hownow_sync::connect::RedirectKind;
 use hownow_sync::engine::Engine;
 use hownow_sync::{AuthorizedLogin, RunKind, RunTrigger, SyncRequest};
 
-use super::common::{self, Global, ProgressView};
+use super::common::{self, Global};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redirect {
@@ -122,23 +122,8 @@ async fn connect(engine: &Arc<Engine>, args: &Args, deep_link: bool) -> anyhow::
         say("Saved these Xero settings for later logins (--save).".to_string());
     }
     say("Initial full sync…".to_string());
-    let progress = ProgressView::new(args.json);
-    let report = engine
-        .sync(
-            connection.id,
-            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
-            &progress,
-        )
-        .await;
-    progress.finish();
-    let report = report?;
-    if args.json {
-        common::print_json(&common::RunView::of_report(&report))?;
-    } else {
-        for line in common::summary_lines(&report) {
-            println!("{line}");
-        }
-    }
+    let initial = SyncRequest::new(RunKind::Full, RunTrigger::Initial);
+    common::sync_and_report(engine, connection.id, initial, args.json).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,18 +18,9 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let engine = common::open_engine(global)?;
-    let out = args.file.unwrap_or_else(|| {
-        let t = time::OffsetDateTime::now_utc();
-        PathBuf::from(format!(
-            "hownow-support-{:04}{:02}{:02}-{:02}{:02}{:02}.zip",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        ))
-    });
+    let out = args
+        .file
+        .unwrap_or_else(|| PathBuf::from(engine.support_bundle_name()));
     let host = BundleHost {
         name: "hownow".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use hownow_sync::{RunKind, RunTrigger, SyncRequest};
 
-use super::common::{self, Global, ProgressView};
+use super::common::{self, Global};
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("kind").required(true).args(["changes", "all"])))]
@@ -51,16 +51,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         force: args.force,
         ..SyncRequest::new(kind, RunTrigger::Manual)
     };
-    let progress = ProgressView::new(args.json);
-    let report = common::runtime()?.block_on(engine.sync(connection.id, request, &progress));
-    progress.finish();
-    let report = report?;
-    if args.json {
-        common::print_json(&common::RunView::of_report(&report))?;
-    } else {
-        for line in common::summary_lines(&report) {
-            println!("{line}");
-        }
-    }
+    common::runtime()?.block_on(common::sync_and_report(
+        &engine,
+        connection.id,
+        request,
+        args.json,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -103,6 +103,20 @@ fn opt(t: Option<OffsetDateTime>) -> Option<String> {
 }
 
 impl Engine {
+    /// The bundle's file name by the engine's clock: `hownow-support-YYYYMMDD-HHMMSS.zip` (UTC).
+    pub fn support_bundle_name(&self) -> String {
+        let t = self.clock.now();
+        format!(
+            "hownow-support-{:04}{:02}{:02}-{:02}{:02}{:02}.zip",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    }
+
     /// Writes the support bundle to `out` (replacing it atomically; 0600: logs name practices
     /// and people).
     pub fn write_support_bundle(&self, out: &Path, host: &BundleHost) -> Result<BundleReport> {

@@ -6,13 +6,12 @@
 //! The holder writes which host it is, its pid and start time, for the other host's message.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use fs4::TryLockError;
 use serde::Serialize;
 
-use crate::clock;
 use crate::error::{Result, SyncError};
 
 const FILE: &str = "scheduler.lock";
@@ -109,17 +108,7 @@ impl SchedulerLock {
             Err(TryLockError::WouldBlock) => return Ok(Err(read_holder(&path))),
             Err(TryLockError::Error(e)) => return Err(SyncError::io(&path, e)),
         }
-        let stamp = format!(
-            "host={}\npid={}\nstarted_at={}\n",
-            host.as_str(),
-            std::process::id(),
-            clock::to_db(clock::now_stored(&clock::SystemClock))
-        );
-        file.set_len(0)
-            .and_then(|_| file.seek(SeekFrom::Start(0)))
-            .and_then(|_| file.write_all(stamp.as_bytes()))
-            .and_then(|_| file.flush())
-            .map_err(|e| SyncError::io(&path, e))?;
+        crate::lock::stamp_holder(&mut file, &path, &format!("host={}\n", host.as_str()))?;
         Ok(Ok(SchedulerLock {
             _file: file,
             path,
@@ -130,18 +119,7 @@ impl SchedulerLock {
     /// Who schedules this data dir's syncs now, if anyone.
     pub fn holder(data_dir: &Path) -> Result<Option<SchedulerHolder>> {
         let path = lock_path(data_dir);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let file = crate::lock::open(&path)?;
-        match fs4::FileExt::try_lock_shared(&file) {
-            Ok(()) => {
-                let _ = fs4::FileExt::unlock(&file);
-                Ok(None)
-            }
-            Err(TryLockError::WouldBlock) => Ok(Some(read_holder(&path))),
-            Err(TryLockError::Error(e)) => Err(SyncError::io(&path, e)),
-        }
+        Ok(crate::lock::is_held(&path)?.then(|| read_holder(&path)))
     }
 
     pub fn path(&self) -> &Path {
