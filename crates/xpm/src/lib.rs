@@ -30,6 +30,7 @@
 
 pub mod api;
 mod body;
+mod client_stream;
 pub mod connections;
 pub mod decode;
 pub mod error;
@@ -42,6 +43,7 @@ mod secret;
 pub mod token;
 
 pub use api::{ApiConfig, XeroApi, DEFAULT_API_BASE};
+pub use client_stream::ClientStream;
 pub use connections::{practice_manager_only, Connection, PRACTICE_MANAGER_TENANT_TYPE};
 pub use error::{DecodeError, RateLimitKind, XpmError};
 pub use http::{Attempts, Fetched, HttpConfig, ResponseMeta, RetryPolicy};
@@ -51,8 +53,6 @@ pub use identity::{
 };
 pub use limiter::RateLimits;
 pub use model::*;
-pub use practice::{
-    format_modified_since, ClientStream, Page, PracticeClient, MAX_PAGE_SIZE, MAX_TOKEN_RENEWALS,
-};
+pub use practice::{format_modified_since, Page, PracticeClient, MAX_PAGE_SIZE, MAX_TOKEN_RENEWALS};
 pub use secret::Secret;
 pub use token::{AccessTokenSource, StaticToken};

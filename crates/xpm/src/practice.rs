@@ -5,10 +5,8 @@
 //! decoded as they download (see `body.rs`).
 
 use std::collections::HashSet;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING};
 use time::{OffsetDateTime, UtcOffset};
@@ -16,6 +14,7 @@ use url::Url;
 
 use crate::api::XeroApi;
 use crate::body::{decode_body, ItemStream};
+use crate::client_stream::ClientStream;
 use crate::decode::Item;
 use crate::http::{self, with_retries, Attempts, Fetched, HttpConfig, ResponseMeta, TENANT_HEADER};
 use crate::limiter::{Permit, TenantLimiter};
@@ -539,78 +538,6 @@ fn group_of(item: Item) -> Option<Group> {
     }
 }
 
-/// The clients of `client.api/list`, one at a time as they are decoded.
-///
-/// Ends with `None` only after a complete, well-formed response; any failure (broken or stalled
-/// download, truncated or malformed XML, an `ERROR` envelope) is yielded as an `Err`, after which
-/// the stream ends. Dropping the stream cancels the download. Also a `futures::Stream`.
-#[derive(Debug)]
-pub struct ClientStream {
-    items: ItemStream,
-    meta: ResponseMeta,
-    /// Warnings received and not yet taken.
-    warnings: Vec<DataWarning>,
-}
-
-impl ClientStream {
-    /// The response's metadata, with `bytes_received` (decoded) and `bytes_on_wire` counted so
-    /// far.
-    pub fn meta(&self) -> ResponseMeta {
-        ResponseMeta {
-            bytes_received: self.items.bytes_received(),
-            bytes_on_wire: self.items.bytes_on_wire(),
-            ..self.meta.clone()
-        }
-    }
-
-    /// The values received so far that could not be read (left absent in their clients), since
-    /// the last call. A client's warnings arrive just after it: take them after each client and
-    /// once more at the end of the list.
-    pub fn take_warnings(&mut self) -> Vec<DataWarning> {
-        std::mem::take(&mut self.warnings)
-    }
-
-    /// The next client; `None` at the end of the list (or after an error was returned).
-    pub async fn next_client(&mut self) -> Option<Result<Client, XpmError>> {
-        std::future::poll_fn(|cx| self.poll_client(cx)).await
-    }
-
-    fn poll_client(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Client, XpmError>>> {
-        loop {
-            match self.items.poll_item(cx) {
-                Poll::Ready(Some(Ok(Item::Client(client)))) => return Poll::Ready(Some(Ok(*client))),
-                Poll::Ready(Some(Ok(Item::Warning(warning)))) => self.warnings.push(warning),
-                Poll::Ready(Some(Ok(_))) => continue,
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-}
-
-impl futures_util::Stream for ClientStream {
-    type Item = Result<Client, XpmError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_client(cx)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn modified_since_is_utc_without_zone() {
-        assert_eq!(
-            format_modified_since(datetime!(2024-03-01 09:30:15 +13:00)),
-            "2024-02-29T20:30:15"
-        );
-        assert_eq!(
-            format_modified_since(datetime!(2024-12-31 23:59:59.999 -05:00)),
-            "2025-01-01T04:59:59"
-        );
-    }
-}
+#[path = "practice_tests.rs"]
+mod tests;
