@@ -118,7 +118,9 @@ pub async fn connection_rename(
     connection_id: i64,
     name: Option<String>,
 ) -> CommandResult<()> {
-    engine(&core).rename_connection(connection_id, name.as_deref())?;
+    // A directory read and a state-file write: off the async workers, like the other commands.
+    let engine = engine(&core);
+    blocking(move || Ok(engine.rename_connection(connection_id, name.as_deref())?)).await?;
     core.notify_connections_changed();
     Ok(())
 }
