@@ -1,7 +1,7 @@
 //! Property tests of the decoder: it never panics and always stops on arbitrary or mutated input,
 //! refuses every truncation, ignores element order, and reads back what a writer wrote.
 
-#[path = "../benches/support/writer.rs"]
+#[path = "../../benches/support/writer.rs"]
 mod writer;
 
 use hownow_xpm::decode::{decode_all, Decoder};

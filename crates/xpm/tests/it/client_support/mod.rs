@@ -1,5 +1,6 @@
-//! Shared by the client_*/http_*/identity_* tests: fast configs, XPM-shaped XML, and a raw TCP
-//! server for failures wiremock cannot produce (bodies that break off or stall mid-way).
+//! Shared by the client_api, http_failures and identity_flow modules: fast configs, XPM-shaped
+//! XML, and a raw TCP server for failures wiremock cannot produce (bodies that break off or stall
+//! mid-way).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};

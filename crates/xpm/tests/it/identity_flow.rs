@@ -2,7 +2,7 @@
 //! token's checks against the published keys, userinfo, refresh rotation, invalid_grant,
 //! revocation.
 
-mod client_support;
+use crate::client_support;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -44,8 +44,8 @@ async fn mount_discovery(server: &MockServer) {
 }
 
 /// A test key (PKCS#1 DER) standing in for the issuer's signing key.
-const ISSUER_KEY: &[u8] = include_bytes!("fixtures/keys/issuer-rsa.der");
-const OTHER_KEY: &[u8] = include_bytes!("fixtures/keys/other-rsa.der");
+const ISSUER_KEY: &[u8] = include_bytes!("../fixtures/keys/issuer-rsa.der");
+const OTHER_KEY: &[u8] = include_bytes!("../fixtures/keys/other-rsa.der");
 
 /// The moment the tests' id tokens are issued and checked at.
 fn now() -> time::OffsetDateTime {

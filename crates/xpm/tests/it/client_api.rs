@@ -1,9 +1,7 @@
 //! Every endpoint against a mock that only answers requests carrying the required headers:
 //! connections, the streaming client list, paging to the end, single records, groups.
 
-mod client_support;
-
-use client_support::*;
+use crate::client_support::*;
 use futures_util::StreamExt;
 use hownow_xpm::{Secret, XeroApi, XpmError};
 use serde_json::json;

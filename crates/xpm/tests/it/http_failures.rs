@@ -2,12 +2,10 @@
 //! 5xx bursts and outages, timeouts, ERROR with HTTP 200, truncated/malformed/hostile bodies,
 //! downloads that break off or stall, in-flight and per-window limits.
 
-mod client_support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use client_support::*;
+use crate::client_support::*;
 use hownow_xpm::{RateLimitKind, XpmError};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
