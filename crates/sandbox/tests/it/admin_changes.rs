@@ -1,9 +1,7 @@
 //! Staff at work: the admin API changes the practice while the sandbox serves it, each change
 //! moving (or, through XPM's defect, not moving) the client's modified time.
 
-mod common;
-
-use common::{decode, since_a_moment_ago, start, start_with, uuids, Env};
+use crate::common::{decode, since_a_moment_ago, start, start_with, uuids, Env};
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::Switches;
 use reqwest::{Method, StatusCode};

@@ -1,7 +1,7 @@
 //! A loopback identity server for the identity tests, with a manual clock and a stand-in API
 //! route that runs the gateway check as the practice half does.
 
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code)] // each test module uses a different part
 
 use std::sync::Arc;
 use std::time::Duration;

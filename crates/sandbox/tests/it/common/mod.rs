@@ -1,7 +1,7 @@
 //! What every practice test needs: a running sandbox, a logged-in user's token and small
 //! helpers for XPM and admin calls over real loopback HTTP.
 
-#![allow(dead_code)] // each test binary uses its own subset
+#![allow(dead_code)] // each test module uses its own subset
 
 use std::time::Duration;
 

@@ -1,11 +1,9 @@
 //! What stands between a caller and XPM's data: the gateway's 401/403, the rate limits with
 //! Xero's headers, and each fault switch.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{decode, start, start_with};
+use crate::common::{self, decode, start, start_with};
 use hownow_sandbox::tenants::{DEMO_ORGANISATION, DEMO_PRACTICE, SECOND_PRACTICE, USERS};
 use hownow_sandbox::Switches;
 use reqwest::{Method, StatusCode};

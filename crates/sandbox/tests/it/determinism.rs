@@ -1,8 +1,6 @@
 //! The same seed serves the same practice, byte for byte; another seed serves another one.
 
-mod common;
-
-use common::start_with;
+use crate::common::start_with;
 
 async fn detailed_list(seed: u64) -> String {
     let env = start_with(|c| {

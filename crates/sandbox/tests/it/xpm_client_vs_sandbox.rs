@@ -5,12 +5,10 @@
 //! them: typed values equal to the sandbox's records, waits where Xero asks for them, and errors
 //! (never a silently short list) where the answer is broken.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{start_with, uuids, Env};
+use crate::common::{start_with, uuids, Env};
 use hownow_sandbox::practice::{Client as Record, PracticeData};
 use hownow_sandbox::tenants::{DEMO_ORGANISATION, DEMO_PRACTICE, SECOND_PRACTICE, USERS};
 use hownow_sandbox::Switches;

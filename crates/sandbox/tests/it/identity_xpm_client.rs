@@ -2,17 +2,15 @@
 //! discovery, the PKCE login, refresh rotation with grace, revocation, connections, and how
 //! each refusal surfaces as a typed `XpmError`.
 
-mod identity_support;
-
 use std::time::Duration;
 
+use crate::identity_support::{auto_consent, param, redirect_query, start, Server};
 use hownow_sandbox::identity::{Clock as _, IdentityConfig as SandboxIdentityConfig};
 use hownow_sandbox::tenants::{self, TenantKind, USERS};
 use hownow_xpm::{
     ApiConfig, HttpConfig, Identity as XeroIdentity, IdentityConfig as XeroIdentityConfig,
     PendingAuthorization, RetryPolicy, Secret, TokenSet, XeroApi, XpmError,
 };
-use identity_support::{auto_consent, param, redirect_query, start, Server};
 use url::Url;
 
 const CLIENT: &str = "hownow-admin-desktop";

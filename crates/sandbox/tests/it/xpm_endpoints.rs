@@ -1,9 +1,7 @@
 //! Every XPM read endpoint over loopback HTTP: envelopes, shapes, paging, errors with HTTP 200,
 //! headers.
 
-mod common;
-
-use common::{decode, start, uuids};
+use crate::common::{decode, start, uuids};
 use hownow_sandbox::tenants::{DEMO_PRACTICE, SECOND_PRACTICE, USERS};
 use reqwest::StatusCode;
 

@@ -2,9 +2,7 @@
 //! `hownow xpm decode` runs) into exactly the sandbox's own records: no value lost, changed or
 //! invented, whichever endpoint wrote it.
 
-mod common;
-
-use common::start_with;
+use crate::common::start_with;
 use hownow_sandbox::practice::{Client, Contact, ContactLink, PracticeData};
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_xpm as xpm;

@@ -2,15 +2,13 @@
 //! and the login/consent pages), the token endpoint's PKCE and refresh rules, revocation,
 //! connections, the gateway check and the bounce page.
 
-mod identity_support;
-
 use std::time::Duration;
 
+use crate::identity_support::{auto_consent, hidden_input, param, redirect_query, start, Pkce, Server};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::{self, TenantKind, DEMO_ORGANISATION, DEMO_PRACTICE, SECOND_PRACTICE, USERS};
-use identity_support::{auto_consent, hidden_input, param, redirect_query, start, Pkce, Server};
 use reqwest::StatusCode;
 use serde_json::Value;
 use url::Url;
