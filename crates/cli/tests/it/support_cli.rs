@@ -1,11 +1,12 @@
 //! `hownow support-bundle`: the zip's entries and what each holds, on a data dir the demo filled
-//! with runs. (The journey in engine_cli.rs checks that no token reaches the bundle or the logs.)
+//! with runs. (The journey in the engine_cli module checks that no token reaches the bundle or the
+//! logs.)
 
 use std::io::Read as _;
 use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hownow");
+use crate::common::BIN;
 
 fn hownow(data: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN)

@@ -4,47 +4,21 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
 use hownow_sandbox::browser::Browser;
-use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::practice::ClientDetails;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hownow");
-const DEADLINE: Duration = Duration::from_secs(60);
+use crate::common::{self, sandbox, BIN, DEADLINE};
 
-async fn sandbox(clients: usize) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        clients,
-        identity: IdentityConfig {
-            auto_consent: true,
-            ..IdentityConfig::default()
-        },
-        switches: Switches::unlimited(),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
+/// The common command, logged at debug, the most the log files ever say: the journey's no-token
+/// check reads them.
 fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--insecure-storage")
-        .env_remove("HOWNOW_DATA_DIR")
-        .env_remove("HOWNOW_XERO_CLIENT_ID")
-        .env_remove("HOWNOW_XERO_ISSUER")
-        .env_remove("HOWNOW_XERO_API_BASE")
-        // Logged at debug, the most the log files ever say: the journey's no-token check reads them.
-        .env("HOWNOW_LOG", "debug")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
+    let mut c = common::command(data_dir, args);
+    c.env("HOWNOW_LOG", "debug");
     c
 }
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hownow");
+use crate::common::BIN;
 
 struct Run {
     code: i32,

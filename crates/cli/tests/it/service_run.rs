@@ -9,34 +9,18 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
-use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
+use hownow_sandbox::Sandbox;
 use hownow_sync::scheduler::{SchedulerHost, SchedulerLock};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::{Child, ChildStdout};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hownow");
-const DEADLINE: Duration = Duration::from_secs(60);
+use crate::common::{command, sandbox, DEADLINE};
+
 /// What the issue allows between SIGTERM and the exit.
 const STOP_WITHIN: Duration = Duration::from_secs(10);
 const RENAMED: &str = "Renamed While The Service Was Down Ltd";
-
-fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--insecure-storage")
-        .env_remove("HOWNOW_DATA_DIR")
-        .env_remove("HOWNOW_XERO_CLIENT_ID")
-        .env_remove("HOWNOW_XERO_ISSUER")
-        .env_remove("HOWNOW_XERO_API_BASE")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    c
-}
 
 /// `hownow connect --no-browser` against `sandbox`, playing the browser (auto-consent).
 async fn connect(data_dir: &Path, sandbox: &Sandbox) {
@@ -188,17 +172,7 @@ fn client_name(data_dir: &Path, uuid: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_sync_stops_cleanly_and_the_next_run_converges() {
-    let sandbox = Sandbox::start(SandboxConfig {
-        clients: 300,
-        identity: IdentityConfig {
-            auto_consent: true,
-            ..IdentityConfig::default()
-        },
-        switches: Switches::unlimited(),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let sandbox = sandbox(300).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     connect(data, &sandbox).await;
