@@ -201,6 +201,18 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    /// What refused the call and after how long it may be retried, with the budgets left.
+    fn refusal(decision: Decision) -> ((LimitProblem, Duration), Remaining) {
+        match decision {
+            Decision::Refused {
+                problem,
+                retry_after,
+                remaining,
+            } => ((problem, retry_after), remaining),
+            other => panic!("allowed, not refused: {other:?}"),
+        }
+    }
+
     #[test]
     fn minute_budget_refuses_then_recovers() {
         let limiter = RateLimiter::default();
@@ -211,22 +223,18 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        match limiter.check(
+        let decision = limiter.check(
             "t",
             Some(3),
             Some(100),
             MINUTE,
             None,
             t0 + Duration::from_secs(10),
-        ) {
-            Decision::Refused {
-                problem, retry_after, ..
-            } => {
-                assert_eq!(problem, LimitProblem::Minute);
-                assert_eq!(retry_after, Duration::from_secs(50));
-            }
-            other => panic!("{other:?}"),
-        }
+        );
+        assert_eq!(
+            refusal(decision).0,
+            (LimitProblem::Minute, Duration::from_secs(50))
+        );
         // Another tenant has its own budget.
         assert!(matches!(
             limiter.check("u", Some(3), Some(100), MINUTE, None, t0),
@@ -264,16 +272,12 @@ mod tests {
                 Decision::Allowed(_)
             ));
         }
-        match limiter.check("t", Some(2), None, window, None, t0 + Duration::from_millis(500)) {
-            Decision::Refused {
-                problem, retry_after, ..
-            } => {
-                assert_eq!(problem, LimitProblem::Minute);
-                // 2.5 s rounded up to whole seconds.
-                assert_eq!(retry_after, Duration::from_secs(3));
-            }
-            other => panic!("{other:?}"),
-        }
+        let decision = limiter.check("t", Some(2), None, window, None, t0 + Duration::from_millis(500));
+        // 2.5 s rounded up to whole seconds.
+        assert_eq!(
+            refusal(decision).0,
+            (LimitProblem::Minute, Duration::from_secs(3))
+        );
         assert!(matches!(
             limiter.check("t", Some(2), None, window, None, t0 + window),
             Decision::Allowed(_)
@@ -292,15 +296,11 @@ mod tests {
             Decision::Allowed(r) => assert_eq!(r.day, 0),
             other => panic!("{other:?}"),
         }
-        match limiter.check("t", None, Some(2), MINUTE, None, t0 + Duration::from_secs(100)) {
-            Decision::Refused {
-                problem, retry_after, ..
-            } => {
-                assert_eq!(problem, LimitProblem::Day);
-                assert_eq!(retry_after, Duration::from_secs(86_300));
-            }
-            other => panic!("{other:?}"),
-        }
+        let decision = limiter.check("t", None, Some(2), MINUTE, None, t0 + Duration::from_secs(100));
+        assert_eq!(
+            refusal(decision).0,
+            (LimitProblem::Day, Duration::from_secs(86_300))
+        );
         assert!(matches!(
             limiter.check("t", None, Some(2), MINUTE, None, t0 + DAY),
             Decision::Allowed(_)
@@ -338,18 +338,9 @@ mod tests {
                 Decision::Allowed(_)
             ));
         }
-        match limiter.check("t", Some(60), None, MINUTE, Some(2), at(200)) {
-            Decision::Refused {
-                problem,
-                retry_after,
-                remaining,
-            } => {
-                assert_eq!(problem, LimitProblem::Minute);
-                assert_eq!(retry_after, Duration::from_secs(1));
-                assert_eq!(remaining.minute, 58, "the minute's budget is not what refused it");
-            }
-            other => panic!("{other:?}"),
-        }
+        let (refused, remaining) = refusal(limiter.check("t", Some(60), None, MINUTE, Some(2), at(200)));
+        assert_eq!(refused, (LimitProblem::Minute, Duration::from_secs(1)));
+        assert_eq!(remaining.minute, 58, "the minute's budget is not what refused it");
         assert_eq!(limiter.refused("t"), 1);
         // A call a second apart is never a burst; without the switch, neither is this.
         assert!(matches!(
