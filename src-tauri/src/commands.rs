@@ -232,9 +232,9 @@ pub async fn clients_contacts(
     let engine = engine(&core);
     blocking(move || {
         let contacts = engine
-            .reader()?
-            .contacts_of(connection_id, &client_uuid)
-            .map_err(CommandError::from)?;
+            .client_detail(connection_id, &client_uuid)?
+            .map(|detail| detail.client.contacts)
+            .unwrap_or_default();
         Ok(contacts
             .iter()
             .filter(|c| c.is_deleted != Some(true))

@@ -341,7 +341,7 @@ pub struct SyncFinished {
 #[serde(rename_all = "camelCase")]
 pub struct CsvExport {
     pub path: String,
-    pub rows: usize,
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -29,8 +29,8 @@ pub fn canonicalize(client: &mut Client) {
     });
 }
 
-/// The canonical JSON of an already canonicalised client and its hash. The JSON is what the
-/// directory stores in `clients.data`.
+/// The canonical JSON of an already canonicalised client and its hash. The directory keeps the
+/// hash, and of the JSON only the long tail the columns do not carry (`store::client_row`).
 pub fn client_json_and_hash(client: &Client) -> (String, ContentHash) {
     let json = serde_json::to_string(client).expect("a Client always serialises");
     let hash = Sha256::digest(json.as_bytes()).into();

@@ -66,7 +66,7 @@ pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore
 pub use settings::{CodeFallback, InvalidSettings, SyncSettings};
 pub use source::{ClientListing, MemorySource, PracticeSource};
 pub use store::{
-    ChangeKind, ClientQuery, ClientSummary, ClientSummaryPage, Connection, ConnectionStatus, DirectoryClient,
+    ChangeKind, ClientDetail, ClientQuery, ClientSummary, ClientSummaryPage, Connection, ConnectionStatus,
     DirectoryCounts, NewConnection, PinnedXero, Quota, RecordKind, RunCounts, RunKind, RunOutcome,
     RunTrigger, Store, SyncChange, SyncRun, LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
 };

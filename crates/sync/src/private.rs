@@ -44,6 +44,16 @@ pub fn ensure_private_file(path: &Path) -> std::io::Result<()> {
 /// Replaces `path` with `bytes` atomically (a reader sees the old file or the new one): written
 /// to a 0600 temporary file with a random name in the same folder, synced, then renamed.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_with(path, |file| file.write_all(bytes))?
+}
+
+/// [`write_private`] for content written as it is produced: `write` fills the temporary file,
+/// which replaces `path` only when `write` succeeds (a failed export leaves no partial file).
+/// The outer error is the file's own (create, sync, rename); the inner is `write`'s.
+pub fn write_private_with<T, E>(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<T, E>,
+) -> std::io::Result<Result<T, E>> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -54,10 +64,15 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(".hownow-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let written = match write(tmp.as_file_mut()) {
+        Ok(written) => written,
+        // Dropping the temporary file deletes it.
+        Err(e) => return Ok(Err(e)),
+    };
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    private_file(path)
+    private_file(path)?;
+    Ok(Ok(written))
 }
 
 #[cfg(unix)]
@@ -93,6 +108,31 @@ mod tests {
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_failed_streamed_write_leaves_the_old_file_and_no_partial_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("export.csv");
+        std::fs::write(&file, "old").unwrap();
+        let failed = write_private_with(&file, |f| {
+            f.write_all(b"half of the rows")?;
+            Err::<(), _>(std::io::Error::other("the directory could not be read"))
+        })
+        .unwrap();
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        let rows = write_private_with(&file, |f| f.write_all(b"new").map(|()| 3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows, 3);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+        assert_eq!(mode(&file), 0o600);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `hownow clients`: the directory as a table, as JSON (each client with its contacts), or as
 //! CSV in HowNow's record shape.
 
+use std::io::Write;
 use std::process::ExitCode;
 
-use hownow_sync::record::{self, CsvValues, HowNowRecord};
+use hownow_sync::engine::EngineError;
+use hownow_sync::record::{self, CsvValues};
 use hownow_xpm::Client;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
@@ -45,60 +47,68 @@ struct ClientView<'a> {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let engine = common::open_engine(global)?;
     let connection = engine.connection(args.tenant.as_deref())?;
-    let clients = engine.clients(connection.id, args.search.as_deref())?;
+    let search = args.search.as_deref();
     match args.format {
         Format::Json => {
-            let views: Vec<ClientView<'_>> = clients
-                .iter()
-                .map(|c| ClientView {
+            // One client at a time: a JSON array written as the directory is read.
+            let mut out = std::io::stdout().lock();
+            let mut first = true;
+            write!(out, "[")?;
+            engine.for_each_client(connection.id, search, |c| {
+                let view = ClientView {
                     archived: c.client.is_archived == Some(true),
                     client: &c.client,
-                })
-                .collect();
-            common::print_json(&views)?;
+                };
+                let separator = if std::mem::take(&mut first) {
+                    "\n  "
+                } else {
+                    ",\n  "
+                };
+                write!(out, "{separator}")
+                    .and_then(|()| serde_json::to_writer(&mut out, &view).map_err(std::io::Error::from))
+                    .map_err(EngineError::Export)
+            })?;
+            writeln!(out, "{}]", if first { "" } else { "\n" })?;
         }
         Format::Csv => {
-            let fallback = connection.settings.client_code_fallback;
             let values = if args.raw {
                 CsvValues::Raw
             } else {
                 CsvValues::Inert
             };
-            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-            out.write_record(HowNowRecord::CSV_HEADER)?;
-            for c in &clients {
-                let record = record::record(&c.client, fallback);
-                out.write_record(record.csv_row_as(values).iter().map(|cell| cell.as_ref()))?;
-            }
-            out.flush()?;
+            engine.export_csv(connection.id, search, values, std::io::stdout().lock())?;
         }
-        Format::Table => print_table(&clients),
+        Format::Table => {
+            let mut rows = Vec::new();
+            engine.for_each_client(connection.id, search, |c| {
+                rows.push(table_row(&c.client));
+                Ok(())
+            })?;
+            print_table(&rows);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(clients: &[hownow_sync::DirectoryClient]) {
-    let rows: Vec<[String; 5]> = clients
-        .iter()
-        .map(|c| {
-            let client = &c.client;
-            let primary = record::primary_contact(client)
-                .and_then(|p| p.name.clone())
-                .unwrap_or_default();
-            [
-                client.name.clone().unwrap_or_default(),
-                client.client_code.clone().unwrap_or_default(),
-                if client.is_archived == Some(true) {
-                    "archived"
-                } else {
-                    "active"
-                }
-                .to_string(),
-                primary,
-                client.email.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
+fn table_row(client: &Client) -> [String; 5] {
+    let primary = record::primary_contact(client)
+        .and_then(|p| p.name.clone())
+        .unwrap_or_default();
+    [
+        client.name.clone().unwrap_or_default(),
+        client.client_code.clone().unwrap_or_default(),
+        if client.is_archived == Some(true) {
+            "archived"
+        } else {
+            "active"
+        }
+        .to_string(),
+        primary,
+        client.email.clone().unwrap_or_default(),
+    ]
+}
+
+fn print_table(rows: &[[String; 5]]) {
     let header = ["NAME", "CODE", "STATUS", "PRIMARY CONTACT", "EMAIL"];
     let limits = [40, 12, 8, 28, 36];
     let widths: Vec<usize> = (0..header.len())
@@ -111,15 +121,15 @@ fn print_table(clients: &[hownow_sync::DirectoryClient]) {
                 .min(limits[i])
         })
         .collect();
-    let line = |cells: Vec<String>| {
+    let line = |cells: &[String]| {
         let text: Vec<String> = cells.iter().zip(&widths).map(|(cell, &w)| pad(cell, w)).collect();
         println!("{}", text.join("  ").trim_end());
     };
-    line(header.iter().map(|h| h.to_string()).collect());
+    line(&header.map(str::to_string));
     for row in rows {
-        line(row.to_vec());
+        line(row);
     }
-    println!("{} client{}", clients.len(), common::plural(clients.len() as u64));
+    println!("{} client{}", rows.len(), common::plural(rows.len() as u64));
 }
 
 /// Pads or cuts `text` to `width` terminal columns (an ellipsis marks a cut). Columns, not

@@ -35,6 +35,7 @@
 //!   disconnecting, a status change) are short; made while another connection's sync holds the
 //!   lock, they wait their turn ([`Engine::write`]) rather than fail.
 
+mod directory;
 mod disconnect;
 mod login;
 mod naming;
@@ -65,10 +66,7 @@ use crate::error::SyncError;
 use crate::lock::SyncLock;
 use crate::schedule::{plan, Plan, ScheduleInput};
 use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
-use crate::store::{
-    ClientQuery, ClientSummaryPage, Connection, ConnectionStatus, DirectoryClient, NewConnection, PinnedXero,
-    RunKind, Store, SyncRun,
-};
+use crate::store::{Connection, ConnectionStatus, NewConnection, PinnedXero, RunKind, Store, SyncRun};
 use crate::sync::{run_sync, ProgressSink, SyncReport, SyncRequest};
 use crate::tokens::TokenManager;
 
@@ -123,6 +121,9 @@ pub enum EngineError {
 
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    #[error("could not write the export: {0}")]
+    Export(#[source] std::io::Error),
 
     #[error("could not use {path}: {source}")]
     Io {
@@ -460,33 +461,6 @@ impl Engine {
             .into_iter()
             .map(|c| ConnectionOverview::load(&store, &self.lock_dir, c, now))
             .collect()
-    }
-
-    /// The connection's clients (not removed; archived included), with their contacts, by name.
-    pub fn clients(&self, connection_id: i64, search: Option<&str>) -> Result<Vec<DirectoryClient>> {
-        let query = ClientQuery {
-            search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
-            include_removed: false,
-        };
-        Ok(self.reader()?.clients(connection_id, &query)?)
-    }
-
-    /// A page of the client list (`limit` from `offset`, by name) and how many match in all:
-    /// typed columns only, for the window's list and search.
-    pub fn client_page(
-        &self,
-        connection_id: i64,
-        search: Option<&str>,
-        offset: usize,
-        limit: usize,
-    ) -> Result<ClientSummaryPage> {
-        let query = ClientQuery {
-            search: search.map(str::to_string).filter(|s| !s.trim().is_empty()),
-            include_removed: false,
-        };
-        Ok(self
-            .reader()?
-            .client_summaries(connection_id, &query, offset, limit)?)
     }
 
     /// The most recent sync runs, newest first.

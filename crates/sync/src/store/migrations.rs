@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_data_warnings.sql")),
     (5, include_str!("migrations/0005_connection_user.sql")),
     (6, include_str!("migrations/0006_contact_search.sql")),
+    (7, include_str!("migrations/0007_client_once.sql")),
 ];
 
 /// The schema version this build writes.
@@ -44,6 +45,16 @@ pub(super) fn migrate(db: &mut rusqlite::Connection, path: &Path) -> Result<()> 
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
+}
+
+/// Brings a new database to schema `version` only: for the tests of a later migration.
+#[cfg(test)]
+pub(super) fn migrate_until(db: &mut rusqlite::Connection, version: i64) -> Result<()> {
+    for (_, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= version) {
+        db.execute_batch(sql)?;
+    }
+    db.pragma_update(None, "user_version", version)?;
+    Ok(())
 }
 
 #[cfg(test)]

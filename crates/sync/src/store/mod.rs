@@ -15,22 +15,29 @@
 //!
 //! ## Adding an XPM field
 //!
-//! A client field XPM sends and the directory should hold as a column takes four edits:
+//! A client field XPM sends is kept by the directory with two edits:
 //!
-//! 1. the model: the field on `hownow_xpm::Client` (`crates/xpm/src/model.rs`), an `Option`;
-//! 2. the decoder: its XML element in `crates/xpm/src/decode/records.rs`;
-//! 3. one migration: `ALTER TABLE clients ADD COLUMN …` in the next
-//!    `migrations/NNNN_name.sql`, listed in `migrations.rs` and described in `SCHEMA.md`;
-//! 4. one mapping line, `":column": c.field`, in the row of `Applier::write_client`
+//! 1. the model: the field on `hownow_xpm::Client` (`crates/xpm/src/model.rs`), an `Option`
+//!    with `#[serde(default, skip_serializing_if = "Option::is_none")]` (so clients without it
+//!    hash as before);
+//! 2. the decoder: its XML element in `crates/xpm/src/decode/records.rs`.
+//!
+//! It is then in the client's long tail (`clients.data`, see `client_row`) and in its content
+//! hash, and reads back with the client. When the directory should also search, sort or list by
+//! it, give it a column too, with two more edits:
+//!
+//! 3. one migration: `ALTER TABLE clients ADD COLUMN field TEXT` (named as the field) in the next
+//!    `migrations/NNNN_name.sql`, listed in `migrations.rs` and described in `SCHEMA.md`. It
+//!    moves the stored values out of the tail: `UPDATE clients SET field =
+//!    json_extract(data, '$.field'), data = json_remove(data, '$.field')`;
+//! 4. one mapping line, `":field": c.field`, in the row of `Applier::write_client`
 //!    (`apply/write.rs`). The upsert's SQL is built from that row's parameter names, so there is
 //!    no column list to keep in step; a unit test fails while a column of `clients` has no line
-//!    (or a line no column).
-//!
-//! The whole client, the new field included, is also in `clients.data` and in its content hash
-//! without further work; so every client's hash changes, and the first full sync after the
-//! upgrade rewrites each client row once.
+//!    (or a line no column). Reading it back needs nothing: `client_row` reads what each column
+//!    carries from the schema.
 
 mod apply;
+mod client_row;
 pub(crate) mod connections;
 mod migrations;
 mod reads;
@@ -52,7 +59,7 @@ use state::StateDb;
 pub(crate) use apply::{Applied, Applier, ContactSweepOutcome};
 pub use connections::{Connection, ConnectionStatus, NewConnection, PinnedXero, Quota};
 pub use migrations::LATEST_SCHEMA_VERSION;
-pub use reads::{ClientQuery, DirectoryClient, DirectoryCounts};
+pub use reads::{ClientDetail, ClientQuery, DirectoryCounts};
 pub use runs::{
     ChangeKind, RecordKind, RunCounts, RunKind, RunOutcome, RunTrigger, SyncChange, SyncRun,
     MAX_WARNINGS_PER_RUN,

@@ -3,14 +3,15 @@
 //! pool of read-only handles while a sync holds the write transaction. The writes are in
 //! [`super::apply`].
 
-use hownow_xpm::{Client, Contact};
-use rusqlite::{params, OptionalExtension};
+use hownow_xpm::{Client, Contact, Note, Reference, Relationship, XpmDate};
+use rusqlite::params;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::client_row::ClientColumns;
 use super::Store;
 use crate::clock;
-use crate::error::Result;
+use crate::error::{Result, SyncError};
 
 /// Live clients of a connection (also what an applier counts before a run it did not preload).
 pub(super) fn live_client_count(db: &rusqlite::Connection, connection_id: i64) -> Result<u64> {
@@ -20,16 +21,21 @@ pub(super) fn live_client_count(db: &rusqlite::Connection, connection_id: i64) -
     Ok(n as u64)
 }
 
-/// A client as the directory holds it: XPM's record (its contacts taken from the contact
-/// tables, which the contact sweep keeps current) and the directory's own times.
+/// One client with everything the directory holds of it: XPM's record (its contacts, groups,
+/// relationships and notes from their tables) and the directory's own times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DirectoryClient {
+pub struct ClientDetail {
     #[serde(flatten)]
     pub client: Client,
     pub first_seen_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     /// Set when the client left XPM (deleted, or absent from a complete list).
     pub removed_at: Option<OffsetDateTime>,
+}
+
+/// A date as the directory writes it (XPM's own form, which reads back as written).
+fn date(text: Option<String>) -> Option<XpmDate> {
+    text.and_then(|t| t.parse().ok())
 }
 
 /// The clients a [`ClientQuery`] selects (`?1` connection, `?2` include removed, `?3` pattern):
@@ -70,107 +76,51 @@ pub struct DirectoryCounts {
 }
 
 impl Store {
-    /// Clients of a connection by name, with their contacts.
-    pub fn clients(&self, connection_id: i64, query: &ClientQuery) -> Result<Vec<DirectoryClient>> {
-        self.clients_limited(connection_id, query, None)
-    }
-
-    fn clients_limited(
-        &self,
-        connection_id: i64,
-        query: &ClientQuery,
-        limit: Option<usize>,
-    ) -> Result<Vec<DirectoryClient>> {
-        let pattern = like_pattern(query);
-        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
-        let mut stmt = self.db().prepare_cached(&format!(
-            "SELECT uuid, data, first_seen_at, updated_at, removed_at FROM clients {CLIENT_FILTER} \
-             ORDER BY name COLLATE NOCASE, uuid LIMIT ?4"
-        ))?;
-        let rows = stmt.query_map(
-            params![connection_id, query.include_removed, pattern, limit],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            },
-        )?;
+    /// Clients of a connection by name, each whole (see [`Store::for_each_client`]).
+    pub fn clients(&self, connection_id: i64, query: &ClientQuery) -> Result<Vec<ClientDetail>> {
         let mut out = Vec::new();
-        for row in rows {
-            let (uuid, data, first_seen, updated, removed) = row?;
-            out.push(self.directory_client(connection_id, &uuid, &data, &first_seen, &updated, removed)?);
-        }
+        self.for_each_client(connection_id, query, |c| {
+            out.push(c);
+            Ok::<_, SyncError>(())
+        })?;
         Ok(out)
     }
 
-    /// One client by UUID (removed ones included).
-    pub fn client(&self, connection_id: i64, uuid: &str) -> Result<Option<DirectoryClient>> {
-        let row = self
-            .db()
-            .query_row(
-                "SELECT data, first_seen_at, updated_at, removed_at FROM clients WHERE connection_id = ?1 AND uuid = ?2",
-                params![connection_id, uuid],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        row.map(|(data, first, updated, removed)| {
-            self.directory_client(connection_id, uuid, &data, &first, &updated, removed)
-        })
-        .transpose()
-    }
-
-    fn directory_client(
+    /// Hands each client `query` selects to `f`, whole, by name: one at a time, so that an
+    /// export of 15,000 clients holds one in memory. Stops at the first error `f` returns.
+    pub fn for_each_client<E: From<SyncError>>(
         &self,
         connection_id: i64,
-        uuid: &str,
-        data: &str,
-        first_seen: &str,
-        updated: &str,
-        removed: Option<String>,
-    ) -> Result<DirectoryClient> {
-        let mut client: Client = serde_json::from_str(data).unwrap_or_else(|e| {
-            tracing::warn!(uuid, error = %e, "a stored client could not be read back; showing its UUID only");
-            Client {
-                uuid: Some(uuid.to_string()),
-                ..Default::default()
-            }
-        });
-        client.contacts = self.contacts_of(connection_id, uuid)?;
-        Ok(DirectoryClient {
-            client,
-            first_seen_at: clock::from_db(first_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            updated_at: clock::from_db(updated).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            removed_at: removed.as_deref().and_then(clock::from_db),
-        })
+        query: &ClientQuery,
+        mut f: impl FnMut(ClientDetail) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let columns = ClientColumns::get(self.db())?;
+        let pattern = like_pattern(query);
+        let mut stmt = self
+            .db()
+            .prepare_cached(&format!(
+                "SELECT data, first_seen_at, updated_at, removed_at, {} FROM clients {CLIENT_FILTER} \
+                 ORDER BY name COLLATE NOCASE, uuid",
+                columns.select_list()
+            ))
+            .map_err(SyncError::from)?;
+        let mut rows = stmt
+            .query(params![connection_id, query.include_removed, pattern])
+            .map_err(SyncError::from)?;
+        while let Some(row) = rows.next().map_err(SyncError::from)? {
+            f(client_detail_from(self.db(), connection_id, columns, row)?)?;
+        }
+        Ok(())
+    }
+
+    /// One client by UUID (removed ones included), whole.
+    pub fn client(&self, connection_id: i64, uuid: &str) -> Result<Option<ClientDetail>> {
+        client(self.db(), connection_id, uuid)
     }
 
     /// The contacts a client lists, in XPM's order, with the link's primary flag and position.
     pub fn contacts_of(&self, connection_id: i64, client_uuid: &str) -> Result<Vec<Contact>> {
-        let mut stmt = self.db().prepare_cached(
-            "SELECT c.uuid, c.name, c.salutation, c.addressee, c.mobile, c.email, c.phone, cc.position, \
-             cc.is_primary, c.is_deleted OR c.removed_at IS NOT NULL FROM client_contacts cc JOIN contacts c \
-             ON c.connection_id = cc.connection_id AND c.uuid = cc.contact_uuid \
-             WHERE cc.connection_id = ?1 AND cc.client_uuid = ?2 ORDER BY cc.sort_order, c.uuid",
-        )?;
-        let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
-            Ok(Contact {
-                uuid: r.get(0)?,
-                name: r.get(1)?,
-                salutation: r.get(2)?,
-                addressee: r.get(3)?,
-                mobile: r.get(4)?,
-                email: r.get(5)?,
-                phone: r.get(6)?,
-                position: r.get(7)?,
-                is_primary: Some(r.get(8)?),
-                is_deleted: Some(r.get(9)?),
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        contacts_of(self.db(), connection_id, client_uuid)
     }
 
     pub fn counts(&self, connection_id: i64) -> Result<DirectoryCounts> {
@@ -198,4 +148,137 @@ impl Store {
     pub fn live_client_count(&self, connection_id: i64) -> Result<u64> {
         live_client_count(self.db(), connection_id)
     }
+}
+
+/// One client by UUID (removed ones included), whole.
+pub(super) fn client(
+    db: &rusqlite::Connection,
+    connection_id: i64,
+    uuid: &str,
+) -> Result<Option<ClientDetail>> {
+    let columns = ClientColumns::get(db)?;
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT data, first_seen_at, updated_at, removed_at, {} FROM clients \
+         WHERE connection_id = ?1 AND uuid = ?2",
+        columns.select_list()
+    ))?;
+    let mut rows = stmt.query(params![connection_id, uuid])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(client_detail_from(db, connection_id, columns, row)?)),
+        None => Ok(None),
+    }
+}
+
+/// A client from its row (`data`, the three times, then the columns) and its tables.
+fn client_detail_from(
+    db: &rusqlite::Connection,
+    connection_id: i64,
+    columns: &ClientColumns,
+    row: &rusqlite::Row<'_>,
+) -> Result<ClientDetail> {
+    let tail: String = row.get(0)?;
+    let time = |i: usize| -> rusqlite::Result<Option<OffsetDateTime>> {
+        Ok(row
+            .get::<_, Option<String>>(i)?
+            .as_deref()
+            .and_then(clock::from_db))
+    };
+    let mut client = columns.client(row, 4, &tail)?;
+    let uuid = client.uuid.clone().unwrap_or_default();
+    client.contacts = contacts_of(db, connection_id, &uuid)?;
+    client.groups = groups_of(db, connection_id, &uuid)?;
+    client.relationships = relationships_of(db, connection_id, &uuid)?;
+    client.notes = notes_of(db, connection_id, &uuid)?;
+    Ok(ClientDetail {
+        client,
+        first_seen_at: time(1)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        updated_at: time(2)?.unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        removed_at: time(3)?,
+    })
+}
+
+fn groups_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Reference>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT g.uuid, g.name FROM client_groups cg JOIN groups g \
+         ON g.connection_id = cg.connection_id AND g.uuid = cg.group_uuid \
+         WHERE cg.connection_id = ?1 AND cg.client_uuid = ?2 ORDER BY g.uuid, g.name",
+    )?;
+    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
+        Ok(Reference {
+            uuid: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn relationships_of(
+    db: &rusqlite::Connection,
+    connection_id: i64,
+    client_uuid: &str,
+) -> Result<Vec<Relationship>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT uuid, relationship_type, related_client_uuid, related_client_name, number_of_shares, \
+         percentage, start_date, end_date FROM relationships \
+         WHERE connection_id = ?1 AND client_uuid = ?2 ORDER BY sort_order",
+    )?;
+    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
+        let related_uuid: Option<String> = r.get(2)?;
+        let related_name: Option<String> = r.get(3)?;
+        Ok(Relationship {
+            uuid: r.get(0)?,
+            relationship_type: r.get(1)?,
+            related_client: (related_uuid.is_some() || related_name.is_some()).then_some(Reference {
+                uuid: related_uuid,
+                name: related_name,
+            }),
+            number_of_shares: r.get(4)?,
+            percentage: r.get(5)?,
+            start_date: date(r.get(6)?),
+            end_date: date(r.get(7)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn notes_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Note>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT title, text, folder, date, created_by FROM notes \
+         WHERE connection_id = ?1 AND client_uuid = ?2 ORDER BY sort_order",
+    )?;
+    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
+        Ok(Note {
+            title: r.get(0)?,
+            text: r.get(1)?,
+            folder: r.get(2)?,
+            date: date(r.get(3)?),
+            created_by: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The contacts a client lists, in XPM's order, with the link's primary flag and position.
+fn contacts_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Contact>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT c.uuid, c.name, c.salutation, c.addressee, c.mobile, c.email, c.phone, cc.position, \
+         cc.is_primary, c.is_deleted OR c.removed_at IS NOT NULL FROM client_contacts cc JOIN contacts c \
+         ON c.connection_id = cc.connection_id AND c.uuid = cc.contact_uuid \
+         WHERE cc.connection_id = ?1 AND cc.client_uuid = ?2 ORDER BY cc.sort_order, c.uuid",
+    )?;
+    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
+        Ok(Contact {
+            uuid: r.get(0)?,
+            name: r.get(1)?,
+            salutation: r.get(2)?,
+            addressee: r.get(3)?,
+            mobile: r.get(4)?,
+            email: r.get(5)?,
+            phone: r.get(6)?,
+            position: r.get(7)?,
+            is_primary: Some(r.get(8)?),
+            is_deleted: Some(r.get(9)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

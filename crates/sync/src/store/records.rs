@@ -5,19 +5,30 @@
 use hownow_xpm::Client;
 use rusqlite::params;
 
-use super::Store;
-use crate::error::Result;
+use super::{ClientQuery, Store};
+use crate::error::{Result, SyncError};
 use crate::record::{client_code, record, CodeReport, FieldChangeReport, HowNowRecord, MissingCode};
 
 impl Store {
-    /// Every live client of a connection as a HowNow record, by name.
+    /// Every live client's HowNow record, by name, in memory (the tests' view).
     pub fn records(&self, connection_id: i64) -> Result<Vec<HowNowRecord>> {
+        let mut records = Vec::new();
+        self.for_each_record(connection_id, &ClientQuery::default(), |r| {
+            records.push(r);
+            Ok::<_, SyncError>(())
+        })?;
+        Ok(records)
+    }
+
+    /// Hands the HowNow record of each client `query` selects to `f`, by name, one at a time.
+    pub fn for_each_record<E: From<SyncError>>(
+        &self,
+        connection_id: i64,
+        query: &ClientQuery,
+        mut f: impl FnMut(HowNowRecord) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
         let fallback = self.connection(connection_id)?.settings.client_code_fallback;
-        Ok(self
-            .clients(connection_id, &Default::default())?
-            .iter()
-            .map(|c| record(&c.client, fallback))
-            .collect())
+        self.for_each_client(connection_id, query, |c| f(record(&c.client, fallback)))
     }
 
     /// The Client Code report of one run.

@@ -90,7 +90,8 @@ async fn sweep_and_refetch<S: PracticeSource>(
     }
     reporter.finish_phase();
     refetch.extend(applier.sweep_missing(tx.db(), &listed)?);
-    // Contacts changed through a client of this run are stale in the other clients listing them.
+    // Contacts changed through a client of this run: the other clients listing them were hashed
+    // with the old copy, and are fetched again to record them as XPM has them now.
     for contact in applier.changed_contacts.clone() {
         refetch.extend(applier.live_clients_of_contact(tx.db(), &contact)?);
     }

@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use hownow_xpm::Client;
 use rusqlite::{params, OptionalExtension};
 
+use super::client_row;
 use super::runs::{record_change, ChangeKind, RecordKind, RunCounts, SyncChange};
 use crate::clock;
 use crate::diff;
@@ -51,8 +52,8 @@ pub(crate) struct Applier {
     /// Clients added, restored or changed by this run (full syncs: the candidates for
     /// `missed_by_incremental`).
     pub changed_clients: HashSet<String>,
-    /// Contacts whose content changed through a client of this run: other clients that list
-    /// them hold a stale copy in their JSON.
+    /// Contacts whose content changed through a client of this run: the other clients that list
+    /// them were hashed with the old copy (their contacts read from the one table are current).
     pub changed_contacts: HashSet<String>,
     /// After [`Applier::preload`] (full syncs, which look at every client): the stored state of
     /// every client not yet applied in this run, read in one scan of the covering index instead
@@ -277,9 +278,15 @@ impl Applier {
                 }
             }
             Some(s) => {
-                let old_json: String = db
-                    .prepare_cached("SELECT data FROM clients WHERE connection_id = ?1 AND uuid = ?2")?
-                    .query_row(params![self.connection_id, uuid], |r| r.get(0))?;
+                // The stored client as it reads back (columns, long tail, tables), in canonical
+                // form: what the field-by-field changes are measured from.
+                let old_json = match super::reads::client(db, self.connection_id, &uuid)? {
+                    Some(mut old) => {
+                        hash::canonicalize(&mut old.client);
+                        hash::client_json_and_hash(&old.client).0
+                    }
+                    None => String::new(),
+                };
                 let removed_at = if deleted {
                     if s.removed {
                         db.prepare_cached(
@@ -294,7 +301,8 @@ impl Applier {
                 };
                 self.write_client(db, &uuid, &client, &json, &hash, removed_at)?;
                 self.write_children(db, &uuid, &client, &contact_order, true)?;
-                self.record_field_changes(db, &uuid, &old_json, &json)?;
+                let new_json = hash::client_json_and_hash(&client_row::stored_form(client.clone())).0;
+                self.record_field_changes(db, &uuid, &old_json, &new_json)?;
                 if s.removed && !deleted {
                     self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                 }

@@ -12,6 +12,7 @@ use rusqlite::{named_params, params, OptionalExtension};
 use super::{flag, Applier, StoredContact};
 use crate::error::Result;
 use crate::hash::{self, ContentHash};
+use crate::store::client_row::ClientColumns;
 
 fn reference(r: &Option<Reference>) -> (Option<&str>, Option<&str>) {
     match r {
@@ -76,15 +77,16 @@ impl Applier {
         db: &rusqlite::Connection,
         uuid: &str,
         c: &Client,
-        json: &str,
+        canonical_json: &str,
         hash: &ContentHash,
         removed_at: Option<String>,
     ) -> Result<()> {
         let (am_uuid, am_name) = reference(&c.account_manager);
         let (jm_uuid, jm_name) = reference(&c.job_manager);
         let (bc_uuid, bc_name) = reference(&c.billing_client);
-        let client_type = c.billing_type.as_ref().and_then(|t| t.name.as_deref());
         let dob = c.date_of_birth.map(|d| d.to_string());
+        // What the columns below and the child tables do not carry (`client_row`).
+        let long_tail = ClientColumns::get(db)?.long_tail(canonical_json);
         // The mapping from XPM's client to the `clients` columns: one line per column.
         let row = named_params! {
             ":connection_id": self.connection_id,
@@ -124,12 +126,11 @@ impl Applier {
             ":job_manager_name": jm_name,
             ":billing_client_uuid": bc_uuid,
             ":billing_client_name": bc_name,
-            ":client_type": client_type,
             ":business_structure": c.business_structure,
             ":tax_number": c.tax_number,
             ":company_number": c.company_number,
             ":business_number": c.business_number,
-            ":data": json,
+            ":data": long_tail,
             ":content_hash": hash.as_slice(),
             ":first_seen_at": self.now,
             ":updated_at": self.now,
@@ -140,7 +141,7 @@ impl Applier {
         Ok(())
     }
 
-    pub(super) fn write_children(
+    pub(in crate::store) fn write_children(
         &mut self,
         db: &rusqlite::Connection,
         uuid: &str,
