@@ -3,6 +3,8 @@
 //! * [`model`]: the typed values XPM returns (`Client`, `Contact`, `Group`, …), one type per concept.
 //! * [`decode`]: a streaming decoder from XPM's XML to those values; it never holds a whole
 //!   response in memory, so a 50 MB client list costs a few kilobytes of buffer.
+//! * `encode` (feature `encode`): the decoder's inverse, for whatever has to answer as XPM (the
+//!   sandbox).
 //! * [`error`]: the failures a caller can act on (reauthorise, back off, report).
 //! * [`identity`]: Xero identity (OIDC discovery, PKCE login, code exchange, refresh, revocation).
 //! * [`XeroApi`]: the API host: `/connections`, and per-tenant [`PracticeClient`]s for Practice
@@ -33,6 +35,8 @@ mod body;
 mod client_stream;
 pub mod connections;
 pub mod decode;
+#[cfg(feature = "encode")]
+pub mod encode;
 pub mod error;
 pub mod http;
 pub mod identity;

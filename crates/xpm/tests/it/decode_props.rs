@@ -1,5 +1,6 @@
 //! Property tests of the decoder: it never panics and always stops on arbitrary or mutated input,
-//! refuses every truncation, ignores element order, and reads back what a writer wrote.
+//! refuses every truncation, ignores element order, and reads back what a writer wrote. Its
+//! strategies and normalisation (what the XML format cannot carry) serve `encode_props` too.
 
 #[path = "../../benches/support/writer.rs"]
 mod writer;
@@ -45,7 +46,7 @@ fn run(input: &[u8]) -> Result<usize, XpmError> {
 // ---- strategies ----
 
 /// Text as practices type it: letters, XML specials, whitespace, line breaks, non-ASCII.
-fn text() -> impl Strategy<Value = String> {
+pub(crate) fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-zA-Z0-9 .,'&<>\"-]{0,24}",
         "[ \t\n\r]{0,3}[a-zA-Z&<>]{1,10}[ \t\n\r]{0,3}",
@@ -57,11 +58,11 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn opt_text() -> impl Strategy<Value = Option<String>> {
+pub(crate) fn opt_text() -> impl Strategy<Value = Option<String>> {
     prop::option::of(text())
 }
 
-fn opt_bool() -> impl Strategy<Value = Option<bool>> {
+pub(crate) fn opt_bool() -> impl Strategy<Value = Option<bool>> {
     prop::option::of(any::<bool>())
 }
 
@@ -83,11 +84,11 @@ fn opt_date() -> impl Strategy<Value = Option<XpmDate>> {
     )
 }
 
-fn opt_reference() -> impl Strategy<Value = Option<Reference>> {
+pub(crate) fn opt_reference() -> impl Strategy<Value = Option<Reference>> {
     prop::option::of((opt_text(), opt_text()).prop_map(|(uuid, name)| Reference { uuid, name }))
 }
 
-fn contact() -> impl Strategy<Value = Contact> {
+pub(crate) fn contact() -> impl Strategy<Value = Contact> {
     (prop::collection::vec(opt_text(), 8), opt_bool(), opt_bool()).prop_map(|(t, is_primary, is_deleted)| {
         let mut t = t.into_iter();
         Contact {
@@ -150,7 +151,7 @@ fn relationship() -> impl Strategy<Value = Relationship> {
         )
 }
 
-fn client() -> impl Strategy<Value = Client> {
+pub(crate) fn client() -> impl Strategy<Value = Client> {
     let texts = prop::collection::vec(opt_text(), 48);
     let bools = prop::collection::vec(opt_bool(), 10);
     let dates = prop::collection::vec(opt_date(), 2);
@@ -253,7 +254,7 @@ fn is_xml_space(c: char) -> bool {
 
 /// A value as XPM's format carries it: surrounding XML whitespace is layout, and nothing left
 /// means no value.
-fn norm_text(v: &Option<String>) -> Option<String> {
+pub(crate) fn norm_text(v: &Option<String>) -> Option<String> {
     let t = v.as_deref()?.trim_matches(is_xml_space);
     (!t.is_empty()).then(|| t.to_string())
 }
@@ -269,7 +270,7 @@ fn norm_lines(v: &Option<String>) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-fn norm_ref(r: &Option<Reference>) -> Option<Reference> {
+pub(crate) fn norm_ref(r: &Option<Reference>) -> Option<Reference> {
     let r = r.as_ref()?;
     let n = Reference {
         uuid: norm_text(&r.uuid),
@@ -278,7 +279,7 @@ fn norm_ref(r: &Option<Reference>) -> Option<Reference> {
     (n.uuid.is_some() || n.name.is_some()).then_some(n)
 }
 
-fn normalise(c: &Client) -> Client {
+pub(crate) fn normalise(c: &Client) -> Client {
     let t = norm_text;
     Client {
         uuid: t(&c.uuid),

@@ -7,5 +7,6 @@ mod client_support;
 mod decode_corpus;
 mod decode_fixtures;
 mod decode_props;
+mod encode_props;
 mod http_failures;
 mod identity_flow;
