@@ -4,13 +4,11 @@
 //! The child side is the `child_entry` test, which does nothing unless `HOWNOW_TEST_CHILD` says
 //! what to do.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{practice, snapshot, Fixture};
+use crate::common::{practice, snapshot, Fixture};
 use hownow_sync::{
     run_sync, MemorySource, NoProgress, RunKind, RunOutcome, RunTrigger, Store, SyncError, SyncLock,
     SyncRequest,
@@ -80,14 +78,19 @@ fn child_entry() {
 
 fn child(fx: &Fixture, mode: &str, kill_after_rows: Option<u64>) -> std::process::Child {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env("HOWNOW_TEST_CHILD", mode)
-        .env("HOWNOW_TEST_DB", fx.db_path())
-        .env("HOWNOW_TEST_LOCKS", fx.lock_dir())
-        .env("HOWNOW_TEST_CONNECTION", fx.connection.id.to_string())
-        .env_remove("HOWNOW_TEST_KILL_AFTER_ROWS")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args([
+        "process::child_entry",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("HOWNOW_TEST_CHILD", mode)
+    .env("HOWNOW_TEST_DB", fx.db_path())
+    .env("HOWNOW_TEST_LOCKS", fx.lock_dir())
+    .env("HOWNOW_TEST_CONNECTION", fx.connection.id.to_string())
+    .env_remove("HOWNOW_TEST_KILL_AFTER_ROWS")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     if let Some(n) = kill_after_rows {
         cmd.env("HOWNOW_TEST_KILL_AFTER_ROWS", n.to_string());
     }

@@ -1,6 +1,6 @@
 //! The directory file: migrations at open, re-open, refusing a newer schema, connections.
 
-mod common;
+use crate::common;
 
 use hownow_sync::{ConnectionStatus, NewConnection, Store, SyncError, SyncSettings, LATEST_SCHEMA_VERSION};
 

@@ -3,13 +3,11 @@
 //! a list whose first byte comes late. Waits are driven by the sandbox's switches (latency, holds,
 //! first-byte delays), never by timing assertions; every wait is bounded.
 
-mod connect_support;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_support::*;
+use crate::connect_support::*;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
@@ -18,7 +16,6 @@ use hownow_sync::{
     ConnectionStatus, NoProgress, Phase, Progress, RunKind, RunOutcome, RunTrigger, SyncRequest, SyncSettings,
 };
 
-const TEN_MINUTES: Duration = Duration::from_secs(600);
 /// Longest any single step of these tests may take before it counts as hung.
 const HUNG: Duration = Duration::from_secs(60);
 
@@ -42,16 +39,7 @@ async fn strict_sandbox(clients: usize) -> Sandbox {
 /// Logs in through the loopback redirect and connects the demo practice; the initial full sync
 /// has run.
 async fn connected(engine: &Engine) -> i64 {
-    let connection = log_in(engine, None, None).await;
-    engine
-        .sync(
-            connection.id,
-            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
-            &NoProgress,
-        )
-        .await
-        .unwrap();
-    connection.id
+    log_in_and_sync(engine).await.id
 }
 
 async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {

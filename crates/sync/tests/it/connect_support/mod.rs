@@ -8,8 +8,11 @@ use hownow_sandbox::browser::Browser;
 use hownow_sandbox::identity::IdentityConfig;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use hownow_sync::engine::{CredentialStorage, Engine, EngineOptions, XeroSettings};
+use hownow_sync::{NoProgress, RunKind, RunTrigger, SyncRequest};
 
 pub const CLIENT_ID: &str = "hownow-test-app";
+/// The login timeout of the tests' engines: longer than any of them takes.
+pub const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 pub async fn sandbox(auto_consent: bool, clients: usize) -> Sandbox {
     Sandbox::start(SandboxConfig {
@@ -60,6 +63,20 @@ pub async fn log_in(engine: &Engine, user: Option<&str>, practice: Option<&str>)
     assert_eq!(land(&browser, &location).await.0, 200);
     engine.wait_for_login().await.unwrap();
     engine.finish_login(practice).await.unwrap()
+}
+
+/// [`log_in`] as the auto-consent user to the one practice it reaches, then the initial full sync.
+pub async fn log_in_and_sync(engine: &Engine) -> hownow_sync::Connection {
+    let connection = log_in(engine, None, None).await;
+    engine
+        .sync(
+            connection.id,
+            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    connection
 }
 
 /// The sandbox's test browser (one for every test that logs in through its pages).

@@ -2,10 +2,9 @@
 //! the initial full sync, changes syncs, the contact sweep catching what XPM does not flag, the
 //! zero-write re-sync, the mass-removal guard, and a dead refresh token.
 
-mod sandbox_support;
-
 use std::sync::Arc;
 
+use crate::sandbox_support::{self, api_config, start, start_with, Options};
 use hownow_sandbox::practice::{ClientDetails, ContactDetails, NewLink, PracticeData};
 use hownow_sandbox::tenants::{DEMO_PRACTICE, USERS};
 use hownow_sync::schedule::{plan, Paused, ScheduleInput};
@@ -15,7 +14,6 @@ use hownow_sync::{
     SyncSettings,
 };
 use hownow_xpm::{Identity, IdentityConfig, Secret, TokenSet, XeroApi, XpmError};
-use sandbox_support::{api_config, start, start_with, Options};
 
 /// A live client with at least `n` contacts.
 fn client_with_contacts(data: &PracticeData, n: usize) -> Arc<hownow_sandbox::practice::Client> {

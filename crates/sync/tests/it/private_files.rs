@@ -2,7 +2,7 @@
 //! dir an older version left readable by every local account.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

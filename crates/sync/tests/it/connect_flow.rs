@@ -2,17 +2,13 @@
 //! redirects, forged callbacks, expiry, cancel, the user without the privilege, and choosing
 //! among several practices.
 
-mod connect_support;
-
 use std::time::Duration;
 
-use connect_support::*;
+use crate::connect_support::*;
 use hownow_sandbox::tenants::{DEMO_PRACTICE, SECOND_PRACTICE};
 use hownow_sync::connect::{CallbackRejected, ConnectError, RedirectKind, RedirectMode, PRIVILEGE_GUIDANCE};
 use hownow_sync::engine::EngineError;
 use hownow_sync::{ConnectionStatus, NoProgress, RunKind, RunTrigger, SyncRequest};
-
-const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 fn loopback() -> Option<RedirectMode> {
     Some(RedirectMode::Loopback { ports: vec![0] })

@@ -1,8 +1,6 @@
 //! The sync algorithms over the in-memory source: full, changes, contact sweep, guards, failures.
 
-mod common;
-
-use common::{contact, practice, snapshot, Fixture};
+use crate::common::{contact, practice, snapshot, Fixture};
 use hownow_sync::hash::canonicalize;
 use hownow_sync::record::record;
 use hownow_sync::{

@@ -12,24 +12,22 @@
 //! new one, never a mix (compared with the states before and after a clean run); the next sync
 //! completes and matches the sandbox.
 
-mod sandbox_support;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::sandbox_support::{
+    assert_directory_matches, assert_same_clients, directory_state, practice_client, start_with,
+    DirectoryState, Env, Options,
+};
 use hownow_sandbox::practice::{ClientDetails, ContactDetails, NewLink};
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::Switches;
 use hownow_sync::{
     run_sync, NoProgress, Progress, RunKind, RunOutcome, RunTrigger, Store, SyncError, SyncLock, SyncRequest,
     SyncSettings,
-};
-use sandbox_support::{
-    assert_directory_matches, assert_same_clients, directory_state, practice_client, start_with,
-    DirectoryState, Env, Options,
 };
 
 const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
@@ -108,17 +106,22 @@ struct ChildSync {
 impl ChildSync {
     fn spawn(env: &Env, db: &Path, kind: RunKind, configure: impl FnOnce(&mut Command)) -> ChildSync {
         let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-            .env("HOWNOW_TEST_SANDBOX_CHILD", "sync")
-            .env("HOWNOW_TEST_API", env.sandbox.api_base())
-            .env("HOWNOW_TEST_TOKEN", &env.token)
-            .env("HOWNOW_TEST_DB", db)
-            .env("HOWNOW_TEST_CONNECTION", env.connection_id.to_string())
-            .env("HOWNOW_TEST_KIND", kind.as_str())
-            .env_remove("HOWNOW_TEST_KILL_AFTER_ROWS")
-            .env_remove("HOWNOW_TEST_STALL_AT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        cmd.args([
+            "sandbox_crash::child_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HOWNOW_TEST_SANDBOX_CHILD", "sync")
+        .env("HOWNOW_TEST_API", env.sandbox.api_base())
+        .env("HOWNOW_TEST_TOKEN", &env.token)
+        .env("HOWNOW_TEST_DB", db)
+        .env("HOWNOW_TEST_CONNECTION", env.connection_id.to_string())
+        .env("HOWNOW_TEST_KIND", kind.as_str())
+        .env_remove("HOWNOW_TEST_KILL_AFTER_ROWS")
+        .env_remove("HOWNOW_TEST_STALL_AT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
         configure(&mut cmd);
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -135,7 +138,7 @@ impl ChildSync {
     }
 
     /// Waits for a line holding `prefix` and returns it from there (libtest may have printed
-    /// `test child_entry ... ` before it); `None` if the child ended first.
+    /// `test sandbox_crash::child_entry ... ` before it); `None` if the child ended first.
     fn wait_for(&self, prefix: &str) -> Option<String> {
         let deadline = Instant::now() + CHILD_TIMEOUT;
         loop {

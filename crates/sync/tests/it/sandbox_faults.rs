@@ -3,17 +3,15 @@
 //! cannot finish leaves the directory and the watermark exactly as they were and is recorded
 //! with its reason; a run that can finish (after waits and retries) ends equal to the sandbox.
 
-mod sandbox_support;
-
 use std::time::Duration;
 
+use crate::sandbox_support::{start_with, DirectoryState, Env, Options};
 use hownow_sandbox::practice::ClientDetails;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::Switches;
 use hownow_sync::schedule::{plan, ScheduleInput};
 use hownow_sync::{RunKind, RunOutcome, SyncError, SyncSettings};
 use hownow_xpm::XpmError;
-use sandbox_support::{start_with, DirectoryState, Env, Options};
 
 /// A synced directory and a practice that has moved on since (renames, an archive, a delete,
 /// an addition), so that any sync that got through would change the directory.

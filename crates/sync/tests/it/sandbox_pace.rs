@@ -5,16 +5,14 @@
 //! The same check on 15,000 clients (some 70 calls, over a minute) is bench (g) of
 //! `benches/sandbox_sync.rs`: too long for a test.
 
-mod sandbox_support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::sandbox_support::{api_config, start_with, Env, Options};
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::Switches;
 use hownow_sync::{RunKind, SyncReport, SyncSettings};
 use hownow_xpm::{PracticeClient, RateLimits, StaticToken, XeroApi};
-use sandbox_support::{api_config, start_with, Env, Options};
 
 /// Enough clients for several contact pages, few enough that the paced run stays near ten
 /// seconds.

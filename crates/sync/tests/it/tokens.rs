@@ -1,14 +1,12 @@
 //! Token refresh: single-flight, rotation stored before use, needs_reauth on a dead token, and
 //! no token anywhere in the database or the logs.
 
-mod common;
-
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{practice, Fixture};
+use crate::common::{practice, Fixture};
 use hownow_sync::secrets::{MemoryStore, SecretError, SecretStore, StoredCredentials};
 use hownow_sync::tokens::{TokenEndpoint, TokenManager};
 use hownow_sync::{ConnectionStatus, MemorySource, RunKind, SyncError};

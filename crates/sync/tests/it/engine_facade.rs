@@ -1,17 +1,11 @@
 //! The engine facade against the sandbox: token trouble during syncs, reauthorisation, one sync
 //! per connection, status, and disconnecting.
 
-mod connect_support;
-
-use std::time::Duration;
-
-use connect_support::*;
+use crate::connect_support::*;
 use hownow_sandbox::Sandbox;
 use hownow_sync::engine::{Engine, EngineError};
 use hownow_sync::schedule::Paused;
 use hownow_sync::{Connection, ConnectionStatus, NoProgress, RunKind, RunTrigger, SyncError, SyncRequest};
-
-const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 async fn connect(engine: &Engine) -> Connection {
     log_in(engine, None, None).await
@@ -21,15 +15,7 @@ async fn connected(clients: usize) -> (Sandbox, tempfile::TempDir, Engine, Conne
     let sandbox = sandbox(true, clients).await;
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
-    let connection = connect(&engine).await;
-    engine
-        .sync(
-            connection.id,
-            SyncRequest::new(RunKind::Full, RunTrigger::Initial),
-            &NoProgress,
-        )
-        .await
-        .unwrap();
+    let connection = log_in_and_sync(&engine).await;
     (sandbox, dir, engine, connection)
 }
 

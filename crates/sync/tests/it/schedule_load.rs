@@ -2,7 +2,7 @@
 //! for a scheduled run, runs are held until that figure expires, instead of recording a failed
 //! run at every back-off step.
 
-mod common;
+use crate::common;
 
 use hownow_sync::{
     plan, HoldReason, MemorySource, Quota, RunKind, RunTrigger, ScheduleInput, SyncRequest, SyncSettings,

@@ -1,7 +1,7 @@
 //! The engine against the real sandbox over loopback: a sandbox on 127.0.0.1:0, a directory in a
 //! temp dir, the product's own XPM client, and comparisons of the directory with the sandbox's
 //! records (what XPM *knows*, not what the decoder made of it).
-#![allow(dead_code)] // each test binary uses its own subset
+#![allow(dead_code)] // each test module uses its own subset
 
 use std::path::PathBuf;
 use std::sync::Arc;

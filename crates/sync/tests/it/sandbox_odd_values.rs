@@ -2,13 +2,11 @@
 //! sync through clients with unreadable values completes and records what it could not read, and
 //! a 500 carrying XPM's XML `ERROR` envelope is retried like any 5xx.
 
-mod sandbox_support;
-
 use std::collections::HashSet;
 
+use crate::sandbox_support::{start_with, Options};
 use hownow_sandbox::Switches;
 use hownow_sync::RunKind;
-use sandbox_support::{start_with, Options};
 
 #[tokio::test]
 async fn a_full_sync_through_odd_values_completes_and_records_what_it_could_not_read() {
