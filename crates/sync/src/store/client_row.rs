@@ -14,7 +14,7 @@
 //! reference element with neither UUID nor name. Contacts and groups without a UUID are not kept
 //! (they cannot be linked), and a group's name is the one XPM sent last.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use hownow_xpm::Client;
@@ -139,24 +139,12 @@ impl ClientColumns {
     }
 
     /// The long tail of a client's canonical JSON: the fields the columns and tables do not
-    /// carry, as one JSON object (`{}` when there are none).
+    /// carry, as one JSON object (`{}` when there are none), in the canonical order. Read as
+    /// it streams by (no map of the fields is built): this runs for every client a sync writes.
     pub(super) fn long_tail(&self, canonical_json: &str) -> String {
-        let fields: BTreeMap<String, &RawValue> =
-            serde_json::from_str(canonical_json).expect("a client serialises as a JSON object");
-        let mut tail = String::from("{");
-        for (field, value) in fields {
-            if self.carry(&field, value) {
-                continue;
-            }
-            if tail.len() > 1 {
-                tail.push(',');
-            }
-            tail.push_str(&serde_json::to_string(&field).expect("a string serialises"));
-            tail.push(':');
-            tail.push_str(value.get());
-        }
-        tail.push('}');
-        tail
+        let mut json = serde_json::Deserializer::from_str(canonical_json);
+        serde::Deserializer::deserialize_map(&mut json, TailWriter { columns: self })
+            .expect("a client serialises as a JSON object")
     }
 
     /// A client's fields from its columns (`row` from `first`, in [`ClientColumns::select_list`]
@@ -207,6 +195,39 @@ impl ClientColumns {
                 ..Default::default()
             }
         }))
+    }
+}
+
+/// Copies the fields of a JSON object that the columns do not carry, as they are.
+struct TailWriter<'c> {
+    columns: &'c ClientColumns,
+}
+
+impl<'de> serde::de::Visitor<'de> for TailWriter<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a client's JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut fields: A) -> Result<String, A::Error> {
+        let mut tail = String::from("{");
+        // Field names are Rust identifiers: borrowed as they are, never escaped.
+        while let Some(field) = fields.next_key::<&'de str>()? {
+            let value: &'de RawValue = fields.next_value()?;
+            if self.columns.carry(field, value) {
+                continue;
+            }
+            if tail.len() > 1 {
+                tail.push(',');
+            }
+            tail.push('"');
+            tail.push_str(field);
+            tail.push_str("\":");
+            tail.push_str(value.get());
+        }
+        tail.push('}');
+        Ok(tail)
     }
 }
 
