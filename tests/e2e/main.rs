@@ -186,14 +186,14 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
         let client = snapshot
             .clients()
             .iter()
-            .find(|c| !c.details.is_deleted && !c.details.is_archived)
+            .find(|c| !c.details.is_deleted() && !c.details.is_archived())
             .unwrap()
             .clone();
         client.uuid.clone()
     };
     sandbox
         .practice()
-        .edit_client(&uuid, |d| d.name = NAME_EDIT.to_string())
+        .edit_client(&uuid, |d| d.values.name = Some(NAME_EDIT.to_string()))
         .unwrap();
     w.click("refresh-menu").await;
     w.testid("refresh-changes").await;

@@ -224,7 +224,7 @@ fn edit_practice(practice: &PracticeHandle) -> anyhow::Result<Vec<Edit>> {
     let live: Vec<_> = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_archived && !c.details.is_deleted)
+        .filter(|c| !c.details.is_archived() && !c.details.is_deleted())
         .collect();
     // A client with a second contact, whose contacts belong to it alone (a clean example).
     let with_two = live
@@ -238,27 +238,27 @@ fn edit_practice(practice: &PracticeHandle) -> anyhow::Result<Vec<Edit>> {
         .context("the demo practice has no client with two contacts")?;
     let others: Vec<_> = live.iter().filter(|c| c.uuid != with_two.uuid).take(3).collect();
     anyhow::ensure!(others.len() == 3, "the demo practice is too small");
-    let name = |c: &hownow_sandbox::practice::Client| c.details.name.clone();
+    let name = |c: &hownow_sandbox::practice::Client| c.details.name().to_owned();
 
     let mut edits = Vec::new();
     let added = practice.add_client(
         DEMO_PRACTICE.id,
-        ClientDetails {
-            name: "Tūī & Kererū Orchards Ltd".into(),
+        ClientDetails::from(hownow_xpm::Client {
+            name: Some("Tūī & Kererū Orchards Ltd".into()),
             client_code: Some("TKO001".into()),
             email: Some("accounts@tui-kereru.example".into()),
             phone: Some("09 555 0100".into()),
             business_structure: Some("Company".into()),
-            ..ClientDetails::default()
-        },
+            ..hownow_xpm::Client::default()
+        }),
     )?;
     edits.push(Edit {
-        what: format!("new client \"{}\"", added.details.name),
+        what: format!("new client \"{}\"", added.details.name()),
         client_uuid: added.uuid.clone(),
         flagged: None,
         caught: false,
     });
-    let edited = practice.edit_client(&others[0].uuid, |d| d.phone = Some("09 555 0142".into()))?;
+    let edited = practice.edit_client(&others[0].uuid, |d| d.values.phone = Some("09 555 0142".into()))?;
     edits.push(Edit {
         what: format!("phone of \"{}\" changed", name(&edited)),
         client_uuid: edited.uuid.clone(),
@@ -290,7 +290,7 @@ fn edit_practice(practice: &PracticeHandle) -> anyhow::Result<Vec<Edit>> {
     edits.push(Edit {
         what: format!(
             "email of contact \"{}\" (of \"{}\") changed",
-            contact.details.name,
+            contact.name(),
             name(with_two)
         ),
         client_uuid: with_two.uuid.clone(),
@@ -301,7 +301,7 @@ fn edit_practice(practice: &PracticeHandle) -> anyhow::Result<Vec<Edit>> {
     edits.push(Edit {
         what: format!(
             "\"{}\" made the primary contact of \"{}\"",
-            contact.details.name,
+            contact.name(),
             name(with_two)
         ),
         client_uuid: with_two.uuid.clone(),
@@ -332,8 +332,8 @@ fn check_edits(
         };
         let c = &ours.client;
         edit.caught = match i {
-            0 => ours.removed_at.is_none() && c.name.as_deref() == Some(xpm.details.name.as_str()),
-            1 => c.phone == xpm.details.phone,
+            0 => ours.removed_at.is_none() && c.name.as_deref() == Some(xpm.details.name()),
+            1 => c.phone == xpm.details.values.phone,
             2 => c.is_archived == Some(true),
             3 => ours.removed_at.is_some(),
             4 => {

@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Output;
 
 use hownow_sandbox::browser::Browser;
-use hownow_sandbox::practice::ClientDetails;
 use hownow_sandbox::tenants::DEMO_PRACTICE;
 use hownow_sandbox::{Sandbox, SandboxConfig, Switches};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -275,7 +274,7 @@ async fn the_cli_journey_and_no_token_anywhere() {
     let live: Vec<_> = data_snapshot
         .clients()
         .iter()
-        .filter(|c| !c.details.is_deleted && !c.details.is_archived)
+        .filter(|c| !c.details.is_deleted() && !c.details.is_archived())
         .collect();
     let client = live
         .iter()
@@ -325,7 +324,7 @@ async fn the_cli_journey_and_no_token_anywhere() {
         .iter()
         .any(|k| k["email"] == "changed.by.staff@example.com"));
     // XPM 3.1's long-tail fields come through as XPM sent them (the bank account masked).
-    type Field = fn(&ClientDetails) -> Option<String>;
+    type Field = fn(&hownow_xpm::Client) -> Option<String>;
     for (field, of) in [
         (
             "place_of_birth_city",
@@ -340,15 +339,19 @@ async fn the_cli_journey_and_no_token_anywhere() {
         let carrier = data_snapshot
             .clients()
             .iter()
-            .find(|c| !c.details.is_deleted && of(&c.details).is_some())
+            .find(|c| !c.details.is_deleted() && of(&c.details.values).is_some())
             .unwrap_or_else(|| panic!("the sandbox gives some client a {field}"));
         let shown = list.iter().find(|c| c["uuid"] == carrier.uuid.as_str()).unwrap();
-        assert_eq!(shown[field], of(&carrier.details).unwrap().as_str(), "{field}");
+        assert_eq!(
+            shown[field],
+            of(&carrier.details.values).unwrap().as_str(),
+            "{field}"
+        );
     }
 
     let csv = hownow(
         data,
-        &["clients", "--format", "csv", "--search", &archived.details.name],
+        &["clients", "--format", "csv", "--search", archived.details.name()],
     )
     .await;
     keep(&csv, &mut outputs);

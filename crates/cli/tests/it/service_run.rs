@@ -182,13 +182,13 @@ async fn sigterm_mid_sync_stops_cleanly_and_the_next_run_converges() {
     let client = snapshot
         .clients()
         .iter()
-        .find(|c| !c.details.is_deleted && !c.details.is_archived)
+        .find(|c| !c.details.is_deleted() && !c.details.is_archived())
         .unwrap()
         .clone();
     let before = client_name(data, &client.uuid);
     sandbox
         .practice()
-        .edit_client(&client.uuid, |d| d.name = RENAMED.into())
+        .edit_client(&client.uuid, |d| d.values.name = Some(RENAMED.into()))
         .unwrap();
     // XPM sends the first 4 kB of the client list, then holds the rest.
     sandbox

@@ -221,7 +221,7 @@ async fn list_clients(State(handle): State<PracticeHandle>, Query(query): Query<
         .filter(|c| {
             needle
                 .as_deref()
-                .is_none_or(|n| c.details.name.to_lowercase().contains(n))
+                .is_none_or(|n| c.details.name().to_lowercase().contains(n))
         })
         .collect();
     let limit = query.limit.unwrap_or(100).min(1000);
@@ -231,11 +231,11 @@ async fn list_clients(State(handle): State<PracticeHandle>, Query(query): Query<
         .take(limit)
         .map(|c| ClientSummary {
             uuid: &c.uuid,
-            name: &c.details.name,
-            client_code: c.details.client_code.as_deref(),
-            is_prospect: c.details.is_prospect,
-            is_archived: c.details.is_archived,
-            is_deleted: c.details.is_deleted,
+            name: c.details.name(),
+            client_code: c.details.values.client_code.as_deref(),
+            is_prospect: c.details.is_prospect(),
+            is_archived: c.details.is_archived(),
+            is_deleted: c.details.is_deleted(),
             modified: super::model::format_datetime(c.modified),
             contacts: c.contacts.len(),
         })
@@ -390,7 +390,7 @@ fn contact_view(handle: &PracticeHandle, uuid: &str) -> AdminResult {
             let link = c.contacts.iter().find(|l| l.contact == uuid);
             json!({
                 "uuid": c.uuid,
-                "name": c.details.name,
+                "name": c.details.name(),
                 "is_primary": link.is_some_and(|l| l.is_primary),
                 "position": link.and_then(|l| l.position.as_deref()),
             })
@@ -489,17 +489,23 @@ mod tests {
     #[test]
     fn merge_patch_changes_named_fields_and_refuses_unknown_ones() {
         let details = ClientDetails {
-            name: "Old".into(),
-            email: Some("a@example.nz".into()),
+            values: hownow_xpm::Client {
+                name: Some("Old".into()),
+                email: Some("a@example.nz".into()),
+                ..Default::default()
+            }
+            .into(),
+            account_manager: Some("staff-1".into()),
             ..Default::default()
         };
         let patch = json!({"name": "New", "phone": "(09) 555 1234"});
         let merged = merge_patch(&details, patch.as_object().unwrap().clone()).unwrap();
-        assert_eq!(merged.name, "New");
-        assert_eq!(merged.email.as_deref(), Some("a@example.nz"));
-        assert_eq!(merged.phone.as_deref(), Some("(09) 555 1234"));
+        assert_eq!(merged.name(), "New");
+        assert_eq!(merged.values.email.as_deref(), Some("a@example.nz"));
+        assert_eq!(merged.values.phone.as_deref(), Some("(09) 555 1234"));
+        assert_eq!(merged.account_manager.as_deref(), Some("staff-1"));
         let cleared = merge_patch(&merged, json!({"email": null}).as_object().unwrap().clone()).unwrap();
-        assert_eq!(cleared.email, None);
+        assert_eq!(cleared.values.email, None);
         assert!(merge_patch(&details, json!({"nmae": "x"}).as_object().unwrap().clone()).is_err());
     }
 
@@ -509,7 +515,7 @@ mod tests {
             br#"{"name":"Aroha Ngata","email":"aroha@example.nz","link":{"client":"c1","primary":true}}"#,
         )
         .unwrap();
-        assert_eq!(body.details.name, "Aroha Ngata");
+        assert_eq!(body.details.name.as_deref(), Some("Aroha Ngata"));
         assert!(body.link.unwrap().primary);
     }
 }

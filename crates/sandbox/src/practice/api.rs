@@ -443,7 +443,7 @@ async fn client_paged_list(
     let data = call.data;
     let (page, next) = page_of(data.clients.len(), request.start, request.size, |i| {
         let d = &data.clients[i].details;
-        !d.is_archived && !d.is_deleted
+        !d.is_archived() && !d.is_deleted()
     });
     let after = pagination(
         &api,

@@ -118,7 +118,7 @@ impl PracticeData {
     pub fn group_members<'a>(&'a self, group_uuid: &'a str) -> impl Iterator<Item = &'a Arc<Client>> {
         self.clients
             .iter()
-            .filter(move |c| !c.details.is_deleted && c.details.groups.iter().any(|g| g == group_uuid))
+            .filter(move |c| !c.details.is_deleted() && c.details.groups.iter().any(|g| g == group_uuid))
     }
 
     pub fn counts(&self) -> Counts {
@@ -130,10 +130,10 @@ impl PracticeData {
         };
         for c in &self.clients {
             let d = &c.details;
-            counts.prospects += usize::from(d.is_prospect);
-            counts.archived += usize::from(d.is_archived);
-            counts.deleted += usize::from(d.is_deleted);
-            counts.active += usize::from(!d.is_archived && !d.is_deleted);
+            counts.prospects += usize::from(d.is_prospect());
+            counts.archived += usize::from(d.is_archived());
+            counts.deleted += usize::from(d.is_deleted());
+            counts.active += usize::from(!d.is_archived() && !d.is_deleted());
         }
         counts
     }

@@ -29,8 +29,7 @@ use tokio::sync::watch;
 pub use data::{Counts, PracticeData};
 pub use generator::PracticeSpec;
 pub use model::{
-    BillingType, Client, ClientDetails, Contact, ContactDetails, ContactLink, Group, Note, Relationship,
-    Staff,
+    Client, ClientDetails, Contact, ContactDetails, ContactLink, Group, Relationship, Shown, Staff, Values,
 };
 pub use store::{NewLink, PracticeError};
 pub use switches::{
@@ -282,12 +281,12 @@ impl PracticeHandle {
     }
 
     pub fn archive_client(&self, uuid: &str, archived: bool) -> Result<Arc<Client>, PracticeError> {
-        self.edit_client(uuid, |d| d.is_archived = archived)
+        self.edit_client(uuid, |d| d.values.is_archived = Some(archived))
     }
 
     /// XPM deletes softly: the client stays in `client.api/list` with `IsDeleted` Yes.
     pub fn delete_client(&self, uuid: &str) -> Result<Arc<Client>, PracticeError> {
-        self.edit_client(uuid, |d| d.is_deleted = true)
+        self.edit_client(uuid, |d| d.values.is_deleted = Some(true))
     }
 
     /// A new contact, linked to a client of the same tenant when `link` says so.

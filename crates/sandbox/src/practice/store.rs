@@ -102,7 +102,7 @@ impl PracticeData {
     }
 
     fn validate(&self, d: &ClientDetails) -> Result<(), PracticeError> {
-        if d.name.trim().is_empty() {
+        if d.name().trim().is_empty() {
             return Err(PracticeError::Invalid("a client needs a name".into()));
         }
         for staff in [&d.account_manager, &d.job_manager].into_iter().flatten() {
@@ -170,7 +170,7 @@ impl PracticeData {
         link: Option<NewLink>,
         now: PrimitiveDateTime,
     ) -> Result<Arc<Contact>, PracticeError> {
-        if details.name.trim().is_empty() {
+        if is_nameless(&details) {
             return Err(PracticeError::Invalid("a contact needs a name".into()));
         }
         if let Some(link) = &link {
@@ -205,7 +205,7 @@ impl PracticeData {
         }
         let mut details = contact.details.clone();
         edit(&mut details)?;
-        if details.name.trim().is_empty() {
+        if is_nameless(&details) {
             return Err(PracticeError::Invalid("a contact needs a name".into()));
         }
         contact.details = details;
@@ -326,6 +326,10 @@ impl PracticeData {
     }
 }
 
+fn is_nameless(contact: &ContactDetails) -> bool {
+    contact.name.as_deref().is_none_or(|n| n.trim().is_empty())
+}
+
 /// Removes the link; promotes the next contact when the primary one leaves. Returns whether a
 /// link was removed.
 fn remove_link(client: &mut Client, contact_uuid: &str) -> bool {
@@ -373,13 +377,13 @@ mod tests {
             .edit_client(
                 &uuid,
                 |d| {
-                    d.name = "Renamed & Co".into();
+                    d.values.name = Some("Renamed & Co".into());
                     Ok(())
                 },
                 NOW,
             )
             .unwrap();
-        assert_eq!(edited.details.name, "Renamed & Co");
+        assert_eq!(edited.details.name(), "Renamed & Co");
         assert_eq!(edited.modified, NOW);
     }
 
@@ -472,10 +476,7 @@ mod tests {
             .clone();
         let contact = data
             .add_contact(
-                ContactDetails {
-                    name: "Ngaio Marsh".into(),
-                    ..Default::default()
-                },
+                ContactDetails::named("Ngaio Marsh"),
                 Some(NewLink {
                     client: lonely.clone(),
                     position: Some("Owner".into()),

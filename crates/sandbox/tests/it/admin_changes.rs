@@ -21,7 +21,7 @@ fn busy_client(env: &Env) -> std::sync::Arc<hownow_sandbox::practice::Client> {
     let data = env.sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap();
     data.clients()
         .iter()
-        .find(|c| c.contacts.len() >= 2 && !c.details.is_deleted)
+        .find(|c| c.contacts.len() >= 2 && !c.details.is_deleted())
         .unwrap()
         .clone()
 }
@@ -320,7 +320,7 @@ async fn the_in_process_handle_makes_the_same_changes() {
     let client = busy_client(&env);
     let since = since_a_moment_ago();
     practice
-        .edit_client(&client.uuid, |d| d.client_code = Some("NEW001".into()))
+        .edit_client(&client.uuid, |d| d.values.client_code = Some("NEW001".into()))
         .unwrap();
     let listed = decode(&env.xml(&format!("client.api/list?modifiedsince={since}")).await)
         .clients

@@ -106,7 +106,7 @@ fn record_uuids<'a>(records: impl IntoIterator<Item = &'a Arc<Record>>) -> Vec<S
 }
 
 fn active(record: &Record) -> bool {
-    !record.details.is_archived && !record.details.is_deleted
+    !record.details.is_archived() && !record.details.is_deleted()
 }
 
 /// The fields the sync engine relies on, and the contacts with their links, equal the sandbox's
@@ -115,13 +115,13 @@ fn assert_matches_record(data: &PracticeData, got: &Client, record: &Record) {
     let d = &record.details;
     let at = record.uuid.as_str();
     assert_eq!(got.uuid.as_deref(), Some(at));
-    assert_eq!(got.name.as_deref(), Some(d.name.as_str()), "{at}");
-    assert_eq!(got.client_code, d.client_code, "{at}");
-    assert_eq!(got.email, d.email, "{at}");
-    assert_eq!(got.postal_address, d.postal_address, "{at}");
+    assert_eq!(got.name.as_deref(), Some(d.name()), "{at}");
+    assert_eq!(got.client_code, d.values.client_code, "{at}");
+    assert_eq!(got.email, d.values.email, "{at}");
+    assert_eq!(got.postal_address, d.values.postal_address, "{at}");
     assert_eq!(
         (got.is_prospect, got.is_archived, got.is_deleted),
-        (Some(d.is_prospect), Some(d.is_archived), Some(d.is_deleted)),
+        (Some(d.is_prospect()), Some(d.is_archived()), Some(d.is_deleted())),
         "{at}"
     );
     assert_eq!(
@@ -131,7 +131,7 @@ fn assert_matches_record(data: &PracticeData, got: &Client, record: &Record) {
     );
     let groups: Vec<&str> = got.groups.iter().filter_map(|g| g.uuid.as_deref()).collect();
     assert_eq!(groups, d.groups, "{at}");
-    assert_eq!(got.notes.len(), d.notes.len(), "{at}");
+    assert_eq!(got.notes.len(), d.values.notes.len(), "{at}");
     let related: Vec<&str> = got
         .relationships
         .iter()
@@ -161,7 +161,7 @@ fn assert_matches_record(data: &PracticeData, got: &Client, record: &Record) {
         .map(|(link, c)| {
             (
                 Some(c.uuid.as_str()),
-                Some(c.details.name.as_str()),
+                Some(c.name()),
                 c.details.email.as_deref(),
                 Some(link.is_primary),
                 link.position.as_deref(),
@@ -287,7 +287,7 @@ async fn paged_lists_walk_active_clients_and_live_contacts_to_the_end() {
     assert_eq!(contacts.len(), live.len());
     for (got, record) in contacts.iter().zip(&live) {
         assert_eq!(got.uuid.as_deref(), Some(record.uuid.as_str()));
-        assert_eq!(got.name.as_deref(), Some(record.details.name.as_str()));
+        assert_eq!(got.name.as_deref(), Some(record.name()));
         assert_eq!(
             (&got.email, &got.phone),
             (&record.details.email, &record.details.phone)
@@ -305,13 +305,13 @@ async fn single_clients_contacts_and_groups_by_uuid() {
     let record = data
         .clients()
         .iter()
-        .find(|c| c.details.web_url.is_some() && c.contacts.len() >= 2 && !c.relationships.is_empty())
+        .find(|c| c.details.values.web_url.is_some() && c.contacts.len() >= 2 && !c.relationships.is_empty())
         .expect("a client with a web URL, contacts and relationships");
     let got = practice.client(&record.uuid).await.unwrap();
     assert_eq!(got.meta.status, 200);
     assert_matches_record(&data, &got.value, record);
     // XPM writes it beside the client, not inside.
-    assert_eq!(got.value.web_url, record.details.web_url);
+    assert_eq!(got.value.web_url, record.details.values.web_url);
 
     for bad in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"] {
         match practice.client(bad).await {
@@ -329,7 +329,7 @@ async fn single_clients_contacts_and_groups_by_uuid() {
         .await
         .unwrap()
         .value;
-    assert_eq!(with_link.name.as_deref(), Some(contact.details.name.as_str()));
+    assert_eq!(with_link.name.as_deref(), Some(contact.name()));
     assert_eq!(with_link.email, contact.details.email);
     assert_eq!(with_link.is_primary, Some(link.is_primary));
     assert_eq!(with_link.position, link.position);
@@ -541,7 +541,7 @@ async fn a_contact_edit_is_invisible_to_modifiedsince_though_served_everywhere()
     let edited = data
         .clients()
         .iter()
-        .find(|c| !c.contacts.is_empty() && !c.details.is_deleted)
+        .find(|c| !c.contacts.is_empty() && !c.details.is_deleted())
         .unwrap();
     let link = edited.contacts[0].clone();
     let linked = record_uuids(data.clients_of_contact(&link.contact));
@@ -587,7 +587,7 @@ async fn a_contact_edit_is_invisible_to_modifiedsince_though_served_everywhere()
 
     // An edit of a client's own field does show up.
     handle
-        .edit_client(&other.uuid, |d| d.phone = Some("+64 9 555 0100".into()))
+        .edit_client(&other.uuid, |d| d.values.phone = Some("+64 9 555 0100".into()))
         .unwrap();
     let changed = list_all(&practice, Some(since)).await;
     assert_eq!(uuids(&changed), [other.uuid.as_str()]);
@@ -1080,10 +1080,7 @@ async fn a_practice_that_ignores_page_changes_nothing_for_the_detailed_list() {
         .practice()
         .add_client(
             DEMO_PRACTICE.id,
-            hownow_sandbox::practice::ClientDetails {
-                name: "Page & Ignore Ltd".into(),
-                ..Default::default()
-            },
+            hownow_sandbox::practice::ClientDetails::named("Page & Ignore Ltd"),
         )
         .unwrap();
     let with_paging = list_all(&practice, None).await;

@@ -67,7 +67,7 @@ async fn paged_list_walks_active_clients_to_the_end() {
     let active: Vec<String> = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_archived && !c.details.is_deleted)
+        .filter(|c| !c.details.is_archived() && !c.details.is_deleted())
         .map(|c| c.uuid.clone())
         .collect();
 
@@ -140,7 +140,9 @@ async fn get_client_is_detailed_with_its_web_url_beside_it() {
     let client = data
         .clients()
         .iter()
-        .find(|c| c.details.web_url.is_some() && !c.contacts.is_empty() && !c.details.notes.is_empty())
+        .find(|c| {
+            c.details.values.web_url.is_some() && !c.contacts.is_empty() && !c.details.values.notes.is_empty()
+        })
         .unwrap();
     let xml = env.xml(&format!("client.api/get/{}", client.uuid)).await;
     assert!(xml.starts_with("<Response api-method=\"Get\">\n  <Status>OK</Status>\n  <Client>"));
@@ -149,9 +151,9 @@ async fn get_client_is_detailed_with_its_web_url_beside_it() {
     assert_eq!(decoded.len(), 1);
     let got = &decoded[0];
     assert_eq!(got.uuid.as_deref(), Some(client.uuid.as_str()));
-    assert_eq!(got.web_url, client.details.web_url);
+    assert_eq!(got.web_url, client.details.values.web_url);
     assert_eq!(got.contacts.len(), client.contacts.len());
-    assert_eq!(got.notes.len(), client.details.notes.len());
+    assert_eq!(got.notes.len(), client.details.values.notes.len());
 }
 
 #[tokio::test]

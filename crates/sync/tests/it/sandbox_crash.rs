@@ -244,13 +244,13 @@ async fn prepare(kind: RunKind) -> Scenario {
     let live: Vec<String> = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_deleted && !c.details.is_archived)
+        .filter(|c| !c.details.is_deleted() && !c.details.is_archived())
         .map(|c| c.uuid.clone())
         .collect();
     let handle = env.handle();
     for uuid in live.iter().skip(5).step_by(3) {
         handle
-            .edit_client(uuid, |d| d.name = format!("{} v2", d.name))
+            .edit_client(uuid, |d| d.values.name = Some(format!("{} v2", d.name())))
             .unwrap();
     }
     handle.archive_client(&live[0], true).unwrap();
@@ -259,21 +259,12 @@ async fn prepare(kind: RunKind) -> Scenario {
     handle.delete_client(&live[3]).unwrap();
     for name in ["Crash Test Dummies Ltd", "Phoenix Rising Trust"] {
         let added = handle
-            .add_client(
-                DEMO_PRACTICE.id,
-                ClientDetails {
-                    name: name.into(),
-                    ..ClientDetails::default()
-                },
-            )
+            .add_client(DEMO_PRACTICE.id, ClientDetails::named(name))
             .unwrap();
         handle
             .add_contact(
                 DEMO_PRACTICE.id,
-                ContactDetails {
-                    name: format!("Director of {name}"),
-                    ..ContactDetails::default()
-                },
+                ContactDetails::named(format!("Director of {name}")),
                 Some(NewLink {
                     client: added.uuid.clone(),
                     position: Some("Director".into()),

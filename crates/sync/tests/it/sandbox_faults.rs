@@ -22,25 +22,19 @@ async fn synced_then_edited(options: Options) -> (Env, DirectoryState) {
     let live: Vec<String> = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_deleted && !c.details.is_archived)
+        .filter(|c| !c.details.is_deleted() && !c.details.is_archived())
         .map(|c| c.uuid.clone())
         .collect();
     let handle = env.handle();
     for uuid in live.iter().step_by(3) {
         handle
-            .edit_client(uuid, |d| d.name = format!("{} v2", d.name))
+            .edit_client(uuid, |d| d.values.name = Some(format!("{} v2", d.name())))
             .unwrap();
     }
     handle.archive_client(&live[1], true).unwrap();
     handle.delete_client(&live[2]).unwrap();
     handle
-        .add_client(
-            DEMO_PRACTICE.id,
-            ClientDetails {
-                name: "Late Arrival Ltd".into(),
-                ..ClientDetails::default()
-            },
-        )
+        .add_client(DEMO_PRACTICE.id, ClientDetails::named("Late Arrival Ltd"))
         .unwrap();
     let state = env.state();
     (env, state)
@@ -154,7 +148,9 @@ async fn a_burst_of_5xx_is_retried_and_the_sync_completes() {
     let data = env.data();
     let uuid = data.clients()[0].uuid.clone();
     env.handle()
-        .edit_client(&uuid, |d| d.email = Some("after.the.storm@example.com".into()))
+        .edit_client(&uuid, |d| {
+            d.values.email = Some("after.the.storm@example.com".into())
+        })
         .unwrap();
     env.handle()
         .update_switches(|s| {

@@ -32,7 +32,7 @@ async fn a_full_sync_through_odd_values_completes_and_records_what_it_could_not_
         .collect();
     let unreadable: HashSet<&str> = odd
         .iter()
-        .filter(|c| !c.details.notes.is_empty())
+        .filter(|c| !c.details.values.notes.is_empty())
         .map(|c| c.uuid.as_str())
         .collect();
     assert!(!unreadable.is_empty(), "some odd client has a note");
@@ -70,13 +70,13 @@ async fn a_full_sync_through_odd_values_completes_and_records_what_it_could_not_
         // A date of birth with a UTC offset is read as the date written.
         assert_eq!(
             stored.date_of_birth.map(|d| d.date()),
-            client.details.date_of_birth,
+            client.details.values.date_of_birth.map(|d| d.date()),
             "{}",
             client.uuid
         );
-        if let (Some(first), Some(expected)) = (stored.notes.first(), client.details.notes.first()) {
+        if let (Some(first), Some(expected)) = (stored.notes.first(), client.details.values.notes.first()) {
             assert_eq!(first.date, None, "an unreadable note date is left empty");
-            assert_eq!(first.title.as_deref(), Some(expected.title.as_str()));
+            assert_eq!(first.title, expected.title);
         }
     }
 

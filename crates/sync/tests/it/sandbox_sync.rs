@@ -19,7 +19,7 @@ use hownow_xpm::{Identity, IdentityConfig, Secret, TokenSet, XeroApi, XpmError};
 fn client_with_contacts(data: &PracticeData, n: usize) -> Arc<hownow_sandbox::practice::Client> {
     data.clients()
         .iter()
-        .find(|c| !c.details.is_deleted && c.contacts.len() >= n)
+        .find(|c| !c.details.is_deleted() && c.contacts.len() >= n)
         .unwrap_or_else(|| panic!("the practice has no live client with {n} contacts"))
         .clone()
 }
@@ -27,7 +27,7 @@ fn client_with_contacts(data: &PracticeData, n: usize) -> Arc<hownow_sandbox::pr
 fn live_clients(data: &PracticeData) -> impl Iterator<Item = &Arc<hownow_sandbox::practice::Client>> {
     data.clients()
         .iter()
-        .filter(|c| !c.details.is_deleted && !c.details.is_archived)
+        .filter(|c| !c.details.is_deleted() && !c.details.is_archived())
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn the_initial_full_sync_equals_the_sandbox() {
     assert_eq!(stored.archived as usize, {
         data.clients()
             .iter()
-            .filter(|c| c.details.is_archived && !c.details.is_deleted)
+            .filter(|c| c.details.is_archived() && !c.details.is_deleted())
             .count()
     });
     // The watermark is the server's clock at the list, not left unset.
@@ -97,8 +97,8 @@ async fn a_changes_sync_picks_up_adds_edits_archives_and_deletes() {
     let handle = env.handle();
     handle
         .edit_client(&edited, |d| {
-            d.name = format!("{} (renamed)", d.name);
-            d.email = Some("new.address@example.com".into());
+            d.values.name = Some(format!("{} (renamed)", d.name()));
+            d.values.email = Some("new.address@example.com".into());
         })
         .unwrap();
     handle.archive_client(&archived, true).unwrap();
@@ -106,22 +106,22 @@ async fn a_changes_sync_picks_up_adds_edits_archives_and_deletes() {
     let added = handle
         .add_client(
             DEMO_PRACTICE.id,
-            ClientDetails {
-                name: "Newcomer & Daughters Pty Ltd".into(),
+            ClientDetails::from(hownow_xpm::Client {
+                name: Some("Newcomer & Daughters Pty Ltd".into()),
                 email: Some("hello@newcomer.example".into()),
                 client_code: Some("NEW001".into()),
-                ..ClientDetails::default()
-            },
+                ..hownow_xpm::Client::default()
+            }),
         )
         .unwrap();
     let contact = handle
         .add_contact(
             DEMO_PRACTICE.id,
-            ContactDetails {
-                name: "Nora Newcomer".into(),
+            ContactDetails::from(hownow_xpm::Contact {
+                name: Some("Nora Newcomer".into()),
                 email: Some("nora@newcomer.example".into()),
-                ..ContactDetails::default()
-            },
+                ..hownow_xpm::Contact::default()
+            }),
             Some(NewLink {
                 client: added.uuid.clone(),
                 position: Some("Director".into()),
@@ -216,7 +216,7 @@ async fn the_contact_sweep_catches_the_unflagged_contact_edit_and_the_primary_mo
     let gone = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_deleted && c.uuid != moved.uuid && c.uuid != shared.uuid)
+        .filter(|c| !c.details.is_deleted() && c.uuid != moved.uuid && c.uuid != shared.uuid)
         .flat_map(|c| c.contacts.iter())
         .find(|l| l.contact != edited_contact && !moved.contacts.iter().any(|m| m.contact == l.contact))
         .unwrap()
@@ -291,7 +291,7 @@ async fn a_full_sync_counts_what_incremental_syncs_missed() {
         .unwrap();
     let flagged = live_clients(&data).nth(5).unwrap().uuid.clone();
     env.handle()
-        .edit_client(&flagged, |d| d.phone = Some("09 555 0000".into()))
+        .edit_client(&flagged, |d| d.values.phone = Some("09 555 0000".into()))
         .unwrap();
 
     let report = env.sync(RunKind::Full).await.unwrap();
@@ -314,7 +314,7 @@ async fn the_mass_removal_guard_stops_a_full_sync_and_keeps_the_directory() {
     let live: Vec<String> = data
         .clients()
         .iter()
-        .filter(|c| !c.details.is_deleted)
+        .filter(|c| !c.details.is_deleted())
         .map(|c| c.uuid.clone())
         .collect();
     // Most of the practice goes at once, as a wrong tenant or an XPM mishap would look.

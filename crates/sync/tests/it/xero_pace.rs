@@ -89,7 +89,7 @@ async fn full_changes_and_sweep_runs_outlive_their_two_second_tokens() {
     for (kind, least) in [(RunKind::Full, 2), (RunKind::Changes, 3), (RunKind::Contacts, 3)] {
         sandbox
             .practice()
-            .edit_client(&edited, |c| c.email = Some(format!("{kind}@pace.example")))
+            .edit_client(&edited, |c| c.values.email = Some(format!("{kind}@pace.example")))
             .unwrap();
         let before = sandbox.identity().refresh_grants();
         let report = bounded(
@@ -291,7 +291,9 @@ async fn an_edit_made_while_xpm_prepares_the_list_comes_with_the_next_changes_sy
         .clone();
     sandbox
         .practice()
-        .edit_client(&uuid, |c| c.email = Some("edited.meanwhile@pace.example".into()))
+        .edit_client(&uuid, |c| {
+            c.values.email = Some("edited.meanwhile@pace.example".into())
+        })
         .unwrap();
     let report = bounded("the delayed changes sync", syncing)
         .await

@@ -3,12 +3,12 @@
 use rand::Rng;
 use time::{Duration, PrimitiveDateTime};
 
-use super::super::model::{ClientDetails, Note};
 use super::words::*;
 use super::{Country, Generator, Kind};
+use hownow_xpm::{Client, Note, XpmDate};
 
 impl Generator {
-    pub(super) fn tax_fields(&mut self, d: &mut ClientDetails, kind: Kind, country: Country) {
+    pub(super) fn tax_fields(&mut self, d: &mut Client, kind: Kind, country: Country) {
         if self.pct(95) {
             d.business_structure = Some(kind.business_structure().into());
         }
@@ -58,7 +58,7 @@ impl Generator {
         }
     }
 
-    pub(super) fn nz_fields(&mut self, d: &mut ClientDetails, kind: Kind) {
+    pub(super) fn nz_fields(&mut self, d: &mut Client, kind: Kind) {
         if kind == Kind::Company {
             d.company_number = Some(self.digits(7));
             if self.pct(60) {
@@ -94,7 +94,7 @@ impl Generator {
         );
     }
 
-    pub(super) fn au_fields(&mut self, d: &mut ClientDetails, kind: Kind) {
+    pub(super) fn au_fields(&mut self, d: &mut Client, kind: Kind) {
         if kind == Kind::Company {
             d.company_number = Some(format!(
                 "{} {} {}",
@@ -147,10 +147,10 @@ impl Generator {
                 let age = Duration::seconds(self.rng.gen_range(0..400 * 86_400));
                 let created_by = self.pct(90).then(|| self.pick(STAFF).to_string());
                 Note {
-                    title: self.pick(NOTE_TITLES).into(),
-                    text,
+                    title: Some(self.pick(NOTE_TITLES).into()),
+                    text: Some(text),
                     folder: self.pct(70).then(|| self.pick(NOTE_FOLDERS).to_string()),
-                    date: modified - age,
+                    date: Some(XpmDate::DateTime(modified - age)),
                     created_by,
                 }
             })

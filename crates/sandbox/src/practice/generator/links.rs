@@ -4,7 +4,7 @@
 use rand::Rng;
 use time::Duration;
 
-use super::super::model::{Client, Contact, ContactDetails, ContactLink, Relationship};
+use super::super::model::{calendar, Client, Contact, ContactLink, Relationship};
 use super::words::*;
 use super::{Country, Generator, Kind, Person};
 
@@ -90,13 +90,17 @@ impl Generator {
             _ => None,
         };
         let side = |label: &str, other: &Client| Relationship {
-            uuid: uuid.clone(),
-            relationship_type: label.into(),
+            values: hownow_xpm::Relationship {
+                uuid: Some(uuid.clone()),
+                relationship_type: Some(label.into()),
+                related_client: None,
+                number_of_shares: number_of_shares.clone(),
+                percentage: percentage.clone(),
+                start_date: start_date.map(calendar),
+                end_date: end_date.map(calendar),
+            }
+            .into(),
             related_client: other.uuid.clone(),
-            number_of_shares: number_of_shares.clone(),
-            percentage: percentage.clone(),
-            start_date,
-            end_date,
         };
         let on_a = side(label_on_a, &self.clients[b]);
         let on_b = side(label_on_b, &self.clients[a]);
@@ -144,7 +148,7 @@ impl Generator {
                     self.contacts[j].uuid.clone()
                 } else if slot == 0 && kind == Kind::Individual && self.pct(70) {
                     let person = self.people[i].take();
-                    let name = self.clients[i].details.name.clone();
+                    let name = self.clients[i].details.name().to_owned();
                     let contact = self.contact_for(person.as_ref(), country, Some(&name));
                     self.people[i] = person;
                     contact
@@ -193,7 +197,7 @@ impl Generator {
         } else {
             "example.com.au"
         };
-        let details = ContactDetails {
+        let details = hownow_xpm::Contact {
             salutation: self.pct(80).then(|| person.given.0.to_string()),
             addressee: self.pct(60).then(|| name.clone()),
             mobile: self.pct(70).then(|| self.mobile(country)),
@@ -201,11 +205,12 @@ impl Generator {
                 .pct(75)
                 .then(|| format!("{}.{}@{domain}", person.given.1, person.family.1)),
             phone: self.pct(40).then(|| self.landline(country)),
-            name,
+            name: Some(name),
+            ..hownow_xpm::Contact::default()
         };
         let contact = Contact {
             uuid: self.uuid(),
-            details,
+            details: details.into(),
             is_deleted: false,
         };
         let uuid = contact.uuid.clone();

@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::super::model::ClientDetails;
+use hownow_xpm::Client;
 
 /// Places of birth as XPM stores them: a city and an ISO 3166 alpha-2 code.
 const BIRTHPLACES: &[(&str, &str)] = &[
@@ -46,7 +46,7 @@ pub(super) struct Who {
     pub au: bool,
 }
 
-pub(super) fn fill(d: &mut ClientDetails, who: Who) {
+pub(super) fn fill(d: &mut Client, who: Who) {
     // Another stream per client: a fixed odd multiplier spreads neighbouring positions apart.
     let mut rng =
         ChaCha8Rng::seed_from_u64(who.seed ^ (who.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -67,7 +67,7 @@ pub(super) fn fill(d: &mut ClientDetails, who: Who) {
         d.industry = Some((*INDUSTRIES.choose(&mut rng).expect("industries")).into());
     }
     if rng.gen_ratio(30, 100) {
-        d.bank_account_name = Some(d.name.clone());
+        d.bank_account_name = d.name.clone();
         // Masked as XPM masks a tax number: only the last digits show.
         if who.au {
             d.bank_bsb = Some(format!("***-{}", digits(&mut rng, 3)));
@@ -90,8 +90,8 @@ mod tests {
             seed: 3,
             nz_share: 0.5,
         });
-        let count = |f: fn(&crate::practice::model::ClientDetails) -> bool| {
-            data.clients().iter().filter(|c| f(&c.details)).count()
+        let count = |f: fn(&hownow_xpm::Client) -> bool| {
+            data.clients().iter().filter(|c| f(&c.details.values)).count()
         };
         let birth_city = count(|d| d.place_of_birth_city.is_some());
         let birth_country = count(|d| d.place_of_birth_country_code.is_some());
@@ -109,14 +109,17 @@ mod tests {
         assert!(birth_country > birth_city, "some carry only the country");
         // Masked, as XPM sends them.
         for c in data.clients() {
-            if let Some(number) = &c.details.bank_account_number {
+            if let Some(number) = &c.details.values.bank_account_number {
                 assert!(number.starts_with('*'), "{number}");
             }
         }
         let with_all = data
             .clients()
             .iter()
-            .find(|c| c.details.place_of_birth_city.is_some() && c.details.bank_account_number.is_some())
+            .find(|c| {
+                c.details.values.place_of_birth_city.is_some()
+                    && c.details.values.bank_account_number.is_some()
+            })
             .expect("a person with both");
         let mut detailed = String::new();
         write_client(
@@ -127,7 +130,7 @@ mod tests {
             ClientShape::Detailed,
             OddValues::default(),
         );
-        let d = &with_all.details;
+        let d = &with_all.details.values;
         for (name, value) in [
             ("PlaceOfBirthCity", &d.place_of_birth_city),
             ("PlaceOfBirthCountryCode", &d.place_of_birth_country_code),
@@ -153,7 +156,7 @@ mod tests {
         });
         for (a, b) in data.clients().iter().zip(again.clients()) {
             assert_eq!(a.uuid, b.uuid);
-            let tail = |d: &crate::practice::model::ClientDetails| {
+            let tail = |d: &hownow_xpm::Client| {
                 (
                     d.place_of_birth_city.clone(),
                     d.place_of_birth_country_code.clone(),
@@ -163,7 +166,7 @@ mod tests {
                     d.bank_bsb.clone(),
                 )
             };
-            assert_eq!(tail(&a.details), tail(&b.details));
+            assert_eq!(tail(&a.details.values), tail(&b.details.values));
         }
     }
 }

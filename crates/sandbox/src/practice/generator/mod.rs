@@ -18,7 +18,9 @@ use time::macros::datetime;
 use time::{Date, Duration, Month, PrimitiveDateTime};
 
 use super::data::PracticeData;
-use super::model::{BillingType, Client, ClientDetails, Contact, Group, Staff};
+use hownow_xpm::BillingType;
+
+use super::model::{calendar, Client, ClientDetails, Contact, Group, Staff};
 use words::*;
 
 /// What to generate.
@@ -296,9 +298,9 @@ impl Generator {
         let slug = slug_of(&name, index);
         let (nz, au) = (country == Country::Nz, country == Country::Au);
         let individual = matches!(kind, Kind::Individual);
-        let mut d = ClientDetails {
-            name: name.clone(),
-            ..ClientDetails::default()
+        let mut d = hownow_xpm::Client {
+            name: Some(name.clone()),
+            ..hownow_xpm::Client::default()
         };
 
         if individual {
@@ -322,7 +324,7 @@ impl Generator {
                 d.middle_name = Some(self.pick(FIRST_NAMES_FEMALE).0.into());
             }
             if self.pct(70) {
-                d.date_of_birth = Some(self.date_between(1940, 2005));
+                d.date_of_birth = Some(calendar(self.date_between(1940, 2005)));
             }
         }
 
@@ -388,12 +390,10 @@ impl Generator {
         if self.pct(20) {
             d.export_code = Some(format!("EXP{:05}", index + 1));
         }
-        match self.rng.gen_range(0..100) {
-            0..=2 => d.is_deleted = true,
-            3..=8 => d.is_archived = true,
-            9..=13 => d.is_prospect = true,
-            _ => {}
-        }
+        let state = self.rng.gen_range(0..100);
+        d.is_deleted = Some(state <= 2);
+        d.is_archived = Some((3..=8).contains(&state));
+        d.is_prospect = Some((9..=13).contains(&state));
         if self.pct(90) {
             d.client_code = Some(self.client_code(&slug));
         }
@@ -403,12 +403,8 @@ impl Generator {
                 1_000_000 + index * 7
             ));
         }
-        if self.pct(90) {
-            d.account_manager = Some(self.pick_staff());
-        }
-        if self.pct(70) {
-            d.job_manager = Some(self.pick_staff());
-        }
+        let account_manager = self.pct(90).then(|| self.pick_staff());
+        let job_manager = self.pct(70).then(|| self.pick_staff());
         if self.pct(85) {
             d.billing_type = Some(match self.rng.gen_range(0..3) {
                 0 => billing("Monthly Client", "0.00", "DayOfMonth", "20"),
@@ -435,13 +431,14 @@ impl Generator {
 
         let modified = MODIFIED_FROM + Duration::seconds(self.rng.gen_range(0..MODIFIED_SPAN_SECONDS));
         d.notes = self.notes(modified);
+        let mut groups = Vec::new();
         if self.pct(32) {
             let g = self.rng.gen_range(0..self.groups.len());
-            d.groups.push(self.groups[g].uuid.clone());
+            groups.push(self.groups[g].uuid.clone());
             if self.pct(22) {
                 let h = self.rng.gen_range(0..self.groups.len());
                 if h != g {
-                    d.groups.push(self.groups[h].uuid.clone());
+                    groups.push(self.groups[h].uuid.clone());
                 }
             }
         }
@@ -451,7 +448,13 @@ impl Generator {
         Client {
             uuid,
             modified,
-            details: d,
+            details: ClientDetails {
+                values: d.into(),
+                account_manager,
+                job_manager,
+                billing_client: None,
+                groups,
+            },
             contacts: Vec::new(),
             relationships: Vec::new(),
         }
@@ -494,7 +497,7 @@ impl Generator {
 
 fn billing(name: &str, markup: &str, term: &str, day: &str) -> BillingType {
     BillingType {
-        name: name.into(),
+        name: Some(name.into()),
         cost_markup: Some(markup.into()),
         payment_term: Some(term.into()),
         payment_day: Some(day.into()),

@@ -47,24 +47,28 @@ fn the_practice_has_the_variety_decoders_must_survive() {
     let data = generate(&spec(2000, 3));
     let clients = data.clients();
     let any = |f: &dyn Fn(&Client) -> bool| clients.iter().any(|c| f(c));
-    let structure = |s: &'static str| move |c: &Client| c.details.business_structure.as_deref() == Some(s);
+    let structure =
+        |s: &'static str| move |c: &Client| c.details.values.business_structure.as_deref() == Some(s);
     for kind in ["Individual", "Company", "Trust", "Partnership"] {
         assert!(any(&structure(kind)), "no {kind}");
     }
-    assert!(any(&|c| c.details.is_prospect));
-    assert!(any(&|c| c.details.is_archived));
-    assert!(any(&|c| c.details.is_deleted));
-    assert!(any(&|c| c.details.client_code.is_none()));
-    assert!(any(&|c| c.details.country.as_deref() == Some("New Zealand")));
-    assert!(any(&|c| c.details.country.as_deref() == Some("Australia")));
+    assert!(any(&|c| c.details.is_prospect()));
+    assert!(any(&|c| c.details.is_archived()));
+    assert!(any(&|c| c.details.is_deleted()));
+    assert!(any(&|c| c.details.values.client_code.is_none()));
+    assert!(any(
+        &|c| c.details.values.country.as_deref() == Some("New Zealand")
+    ));
+    assert!(any(&|c| c.details.values.country.as_deref() == Some("Australia")));
     assert!(any(&|c| c
         .details
+        .values
         .postal_address
         .as_deref()
         .is_some_and(|a| a.contains('\n'))));
     for needle in ["&", "<", "\"", "é", "ā", "王", "🌿"] {
         assert!(
-            any(&|c| c.details.name.contains(needle)),
+            any(&|c| c.details.name().contains(needle)),
             "no client name contains {needle}"
         );
     }
@@ -75,7 +79,7 @@ fn the_practice_has_the_variety_decoders_must_survive() {
         links > data.contacts().len(),
         "some contacts are shared between clients"
     );
-    assert!(any(&|c| !c.details.notes.is_empty()));
+    assert!(any(&|c| !c.details.values.notes.is_empty()));
     assert!(any(&|c| !c.details.groups.is_empty()));
     assert!(any(&|c| c.details.billing_client.is_some()));
 }
@@ -90,10 +94,10 @@ fn relationships_are_written_from_both_sides() {
             let mirror = other
                 .relationships
                 .iter()
-                .find(|m| m.uuid == r.uuid && m.related_client == c.uuid)
+                .find(|m| m.values.uuid == r.values.uuid && m.related_client == c.uuid)
                 .expect("the other side lists it");
-            if r.relationship_type == "Director" {
-                assert_eq!(mirror.relationship_type, "Director of");
+            if r.values.relationship_type.as_deref() == Some("Director") {
+                assert_eq!(mirror.values.relationship_type.as_deref(), Some("Director of"));
                 seen += 1;
             }
         }

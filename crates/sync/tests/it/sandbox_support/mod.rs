@@ -240,26 +240,27 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
         let at = record.uuid.as_str();
         let got = store.client(connection_id, at).unwrap().unwrap();
         let d = &record.details;
-        assert_eq!(got.removed_at.is_some(), d.is_deleted, "{at}: tombstone");
+        let v = &d.values;
+        assert_eq!(got.removed_at.is_some(), d.is_deleted(), "{at}: tombstone");
         let c = &got.client;
-        assert_eq!(c.name.as_deref(), Some(d.name.as_str()), "{at}: name");
-        assert_eq!(c.client_code, d.client_code, "{at}: client code");
-        assert_eq!(c.email, d.email, "{at}: email");
-        assert_eq!(c.phone, d.phone, "{at}: phone");
-        assert_eq!(c.website, d.website, "{at}: website");
-        assert_eq!(c.first_name, d.first_name, "{at}: first name");
-        assert_eq!(c.last_name, d.last_name, "{at}: last name");
+        assert_eq!(c.name.as_deref(), Some(d.name()), "{at}: name");
+        assert_eq!(c.client_code, v.client_code, "{at}: client code");
+        assert_eq!(c.email, v.email, "{at}: email");
+        assert_eq!(c.phone, v.phone, "{at}: phone");
+        assert_eq!(c.website, v.website, "{at}: website");
+        assert_eq!(c.first_name, v.first_name, "{at}: first name");
+        assert_eq!(c.last_name, v.last_name, "{at}: last name");
         assert_eq!(
             trimmed_lines(&c.address),
-            trimmed_lines(&d.address),
+            trimmed_lines(&v.address),
             "{at}: address"
         );
         assert_eq!(
             trimmed_lines(&c.postal_address),
-            trimmed_lines(&d.postal_address),
+            trimmed_lines(&v.postal_address),
             "{at}: postal address"
         );
-        assert_eq!(c.city, d.city, "{at}: city");
+        assert_eq!(c.city, v.city, "{at}: city");
         assert_eq!(
             (
                 &c.place_of_birth_city,
@@ -267,21 +268,21 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
                 &c.industry
             ),
             (
-                &d.place_of_birth_city,
-                &d.place_of_birth_country_code,
-                &d.industry
+                &v.place_of_birth_city,
+                &v.place_of_birth_country_code,
+                &v.industry
             ),
             "{at}: place of birth and industry"
         );
         assert_eq!(
             (&c.bank_account_name, &c.bank_account_number, &c.bank_bsb),
-            (&d.bank_account_name, &d.bank_account_number, &d.bank_bsb),
+            (&v.bank_account_name, &v.bank_account_number, &v.bank_bsb),
             "{at}: bank account (masked)"
         );
-        assert_eq!(c.post_code, d.post_code, "{at}: post code");
+        assert_eq!(c.post_code, v.post_code, "{at}: post code");
         assert_eq!(
             (c.is_prospect, c.is_archived, c.is_deleted),
-            (Some(d.is_prospect), Some(d.is_archived), Some(d.is_deleted)),
+            (Some(d.is_prospect()), Some(d.is_archived()), Some(d.is_deleted())),
             "{at}: flags"
         );
         assert_eq!(
@@ -299,10 +300,10 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
             .iter()
             .map(|n| (n.title.as_deref(), n.text.as_deref()))
             .collect();
-        let expected_notes: Vec<_> = d
+        let expected_notes: Vec<_> = v
             .notes
             .iter()
-            .map(|n| (Some(n.title.as_str()), Some(n.text.as_str())))
+            .map(|n| (n.title.as_deref(), n.text.as_deref()))
             .collect();
         assert_eq!(notes, expected_notes, "{at}: notes");
         let mut related: Vec<(Option<&str>, Option<&str>)> = c
@@ -318,7 +319,7 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
         let mut expected_related: Vec<(Option<&str>, Option<&str>)> = record
             .relationships
             .iter()
-            .map(|r| (Some(r.uuid.as_str()), Some(r.related_client.as_str())))
+            .map(|r| (r.values.uuid.as_deref(), Some(r.related_client.as_str())))
             .collect();
         related.sort_unstable();
         expected_related.sort_unstable();
@@ -347,7 +348,7 @@ pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &Practi
                 let kd = &k.details;
                 (
                     k.uuid.clone(),
-                    kd.name.clone(),
+                    k.name().to_owned(),
                     kd.salutation.clone(),
                     kd.addressee.clone(),
                     kd.mobile.clone(),
