@@ -9,7 +9,7 @@ use hownow_sync::scheduler::{SchedulerHost, SchedulerLock};
 use hownow_sync::Clock;
 use serde_json::json;
 
-use super::Harness;
+use crate::harness::Harness;
 
 #[test]
 fn the_scheduler_runs_changes_when_due_and_catches_up_once_after_downtime() {
