@@ -466,7 +466,9 @@ fn changes_since_last_sync_brings_edits_and_the_sweep_catches_unflagged_contact_
     let contact = contacts[0]["uuid"].as_str().unwrap().to_string();
 
     h.practice()
-        .edit_client(&renamed, |d| d.values.name = Some("Renamed & <Sons> 🎉 Ltd".into()))
+        .edit_client(&renamed, |d| {
+            d.values.name = Some("Renamed & <Sons> 🎉 Ltd".into())
+        })
         .unwrap();
     // XPM's defect: this does not mark the client modified.
     h.practice()
