@@ -67,6 +67,15 @@ pub struct RateLimiter {
     refused: Mutex<HashMap<String, u64>>,
 }
 
+/// The budgets of one call, as [`RateLimiter::check`] takes them.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    minute_limit: Option<u32>,
+    day_limit: Option<u32>,
+    minute_window: Duration,
+    burst_limit: Option<u32>,
+}
+
 #[derive(Debug, Default)]
 struct LimiterState {
     tenants: HashMap<String, TenantBudget>,
@@ -102,7 +111,13 @@ impl RateLimiter {
         burst_limit: Option<u32>,
         now: Instant,
     ) -> Decision {
-        let decision = self.decide(tenant, minute_limit, day_limit, minute_window, burst_limit, now);
+        let limits = Limits {
+            minute_limit,
+            day_limit,
+            minute_window,
+            burst_limit,
+        };
+        let decision = self.decide(tenant, limits, now);
         if matches!(decision, Decision::Refused { .. }) {
             *self
                 .refused
@@ -120,15 +135,13 @@ impl RateLimiter {
         refused.get(tenant).copied().unwrap_or(0)
     }
 
-    fn decide(
-        &self,
-        tenant: &str,
-        minute_limit: Option<u32>,
-        day_limit: Option<u32>,
-        minute_window: Duration,
-        burst_limit: Option<u32>,
-        now: Instant,
-    ) -> Decision {
+    fn decide(&self, tenant: &str, limits: Limits, now: Instant) -> Decision {
+        let Limits {
+            minute_limit,
+            day_limit,
+            minute_window,
+            burst_limit,
+        } = limits;
         let mut state = self.state.lock().expect("rate limiter lock");
         let LimiterState { tenants, app_minute } = &mut *state;
         expire(app_minute, MINUTE, now);
