@@ -38,11 +38,12 @@ enum Carries {
 const COLLECTIONS: [&str; 4] = ["contacts", "notes", "groups", "relationships"];
 
 /// Columns of `clients` that are the directory's own, not a field of the client.
-const OWN_COLUMNS: [&str; 7] = [
+const OWN_COLUMNS: [&str; 8] = [
     "id",
     "connection_id",
     "data",
     "content_hash",
+    "search_text",
     "first_seen_at",
     "updated_at",
     "removed_at",

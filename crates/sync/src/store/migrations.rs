@@ -5,6 +5,10 @@ use std::path::Path;
 
 use crate::error::{Result, SyncError};
 
+/// A migration's step in Rust, run after its SQL in the same transaction: for data the SQL of
+/// the store computes (one form of it, rather than a copy frozen in the migration).
+type DataStep = fn(&rusqlite::Connection) -> Result<()>;
+
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_directory.sql")),
     (2, include_str!("migrations/0002_sync_state_index.sql")),
@@ -13,7 +17,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_connection_user.sql")),
     (6, include_str!("migrations/0006_contact_search.sql")),
     (7, include_str!("migrations/0007_client_once.sql")),
+    (8, include_str!("migrations/0008_search_text.sql")),
 ];
+
+const DATA_STEPS: &[(i64, DataStep)] = &[(8, super::search::fill)];
 
 /// The schema version this build writes.
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
@@ -42,6 +49,9 @@ pub(super) fn migrate(db: &mut rusqlite::Connection, path: &Path) -> Result<()> 
         };
         tracing::info!(version, "migrating the client directory");
         tx.execute_batch(sql)?;
+        for (_, step) in DATA_STEPS.iter().filter(|(v, _)| *v == version) {
+            step(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
@@ -50,8 +60,11 @@ pub(super) fn migrate(db: &mut rusqlite::Connection, path: &Path) -> Result<()> 
 /// Brings a new database to schema `version` only: for the tests of a later migration.
 #[cfg(test)]
 pub(super) fn migrate_until(db: &mut rusqlite::Connection, version: i64) -> Result<()> {
-    for (_, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= version) {
+    for (v, sql) in MIGRATIONS.iter().take_while(|(v, _)| *v <= version) {
         db.execute_batch(sql)?;
+        for (_, step) in DATA_STEPS.iter().filter(|(s, _)| s == v) {
+            step(db)?;
+        }
     }
     db.pragma_update(None, "user_version", version)?;
     Ok(())

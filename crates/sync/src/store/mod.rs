@@ -43,6 +43,7 @@ mod migrations;
 mod reads;
 mod records;
 pub(crate) mod runs;
+mod search;
 pub mod state;
 mod summaries;
 

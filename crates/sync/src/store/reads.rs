@@ -39,16 +39,10 @@ fn date(text: Option<String>) -> Option<XpmDate> {
 }
 
 /// The clients a [`ClientQuery`] selects (`?1` connection, `?2` include removed, `?3` pattern):
-/// by the client's name, code, email or UUID, or by the name or email of a contact it lists.
-/// The contacts' match is a subquery evaluated once for the whole search: the matching contacts,
-/// then the clients that list them, as two sets rather than a join per contact.
+/// by the client's name, code, email or UUID, or by the name or email of a live contact it
+/// lists, all in its `search_text` ([`super::search`]).
 pub(super) const CLIENT_FILTER: &str = "WHERE connection_id = ?1 AND (?2 OR removed_at IS NULL) \
-     AND (?3 IS NULL OR name LIKE ?3 ESCAPE '\\' OR client_code LIKE ?3 ESCAPE '\\' \
-     OR email LIKE ?3 ESCAPE '\\' OR uuid LIKE ?3 ESCAPE '\\' \
-     OR uuid IN (SELECT client_uuid FROM client_contacts WHERE connection_id = ?1 \
-       AND contact_uuid IN (SELECT uuid FROM contacts WHERE connection_id = ?1 \
-       AND is_deleted = 0 AND removed_at IS NULL \
-       AND (name LIKE ?3 ESCAPE '\\' OR email LIKE ?3 ESCAPE '\\'))))";
+     AND (?3 IS NULL OR search_text LIKE ?3 ESCAPE '\\')";
 
 /// The `LIKE` pattern of a query's search text (its `%`, `_` and `\` taken literally).
 pub(super) fn like_pattern(query: &ClientQuery) -> Option<String> {

@@ -1,6 +1,7 @@
 //! Clients as lists and searches show them: typed columns and a count, paged in SQL, no JSON
-//! decoded. A window page of 200 out of 15,000 reads 200 rows (and a `COUNT(*)`), where decoding
-//! every matching client and then its contacts one query at a time cost tens of milliseconds.
+//! decoded. A window page of 200 out of 15,000 reads 200 rows (and a `COUNT(*)` of one index),
+//! where decoding every matching client and then its contacts one query at a time cost tens of
+//! milliseconds.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -43,25 +44,32 @@ impl Store {
     ) -> Result<ClientSummaryPage> {
         let pattern = like_pattern(query);
         let as_sql = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        // One statement. The inner select reads only the `clients_by_name` index (and the
-        // contacts' covering index for the subquery): it filters, orders and counts every match
-        // with `COUNT(*) OVER ()` before LIMIT takes the page. Only the page's rows are then read
-        // whole and count their contacts. CROSS JOIN keeps SQLite from driving the count from
-        // all the contacts instead of the client's few links.
-        let mut stmt = self.db().prepare_cached(&format!(
+        // Both statements read one snapshot, so the total is the page's.
+        let snapshot = self.db().unchecked_transaction()?;
+        // The count and the page each read only the `clients_search` index, in name order; the
+        // page stops after its rows (a window count over the page's query would have to sort
+        // every match first) and only those rows are then read whole, with their contacts
+        // counted. CROSS JOIN keeps SQLite from driving that count from all the contacts
+        // instead of the client's few links.
+        let total: i64 = snapshot
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM clients INDEXED BY clients_search {CLIENT_FILTER}"
+            ))?
+            .query_row(params![connection_id, query.include_removed, pattern], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = snapshot.prepare_cached(&format!(
             "SELECT c.uuid, c.name, c.client_code, c.business_structure, c.email, c.phone, \
              c.is_archived, c.is_prospect, \
              (SELECT COUNT(*) FROM client_contacts cc CROSS JOIN contacts k \
               ON k.connection_id = cc.connection_id AND k.uuid = cc.contact_uuid \
               WHERE cc.connection_id = ?1 AND cc.client_uuid = c.uuid \
-              AND k.is_deleted = 0 AND k.removed_at IS NULL), \
-             p.total \
-             FROM (SELECT uuid, name, COUNT(*) OVER () AS total FROM clients {CLIENT_FILTER} \
+              AND k.is_deleted = 0 AND k.removed_at IS NULL) \
+             FROM (SELECT uuid, name FROM clients INDEXED BY clients_search {CLIENT_FILTER} \
                    ORDER BY name COLLATE NOCASE, uuid LIMIT ?4 OFFSET ?5) p \
              CROSS JOIN clients c ON c.connection_id = ?1 AND c.uuid = p.uuid \
              ORDER BY p.name COLLATE NOCASE, p.uuid"
         ))?;
-        let mut total = 0i64;
         let rows = stmt.query_map(
             params![
                 connection_id,
@@ -71,37 +79,20 @@ impl Store {
                 as_sql(offset)
             ],
             |r| {
-                Ok((
-                    ClientSummary {
-                        uuid: r.get(0)?,
-                        name: r.get(1)?,
-                        client_code: r.get(2)?,
-                        business_structure: r.get(3)?,
-                        email: r.get(4)?,
-                        phone: r.get(5)?,
-                        is_archived: r.get(6)?,
-                        is_prospect: r.get(7)?,
-                        contact_count: r.get::<_, i64>(8)?.max(0) as u64,
-                    },
-                    r.get::<_, i64>(9)?,
-                ))
+                Ok(ClientSummary {
+                    uuid: r.get(0)?,
+                    name: r.get(1)?,
+                    client_code: r.get(2)?,
+                    business_structure: r.get(3)?,
+                    email: r.get(4)?,
+                    phone: r.get(5)?,
+                    is_archived: r.get(6)?,
+                    is_prospect: r.get(7)?,
+                    contact_count: r.get::<_, i64>(8)?.max(0) as u64,
+                })
             },
         )?;
-        let mut clients = Vec::new();
-        for row in rows {
-            let (summary, matching) = row?;
-            total = matching;
-            clients.push(summary);
-        }
-        if clients.is_empty() && offset > 0 {
-            // A page past the end has no row to carry the count: ask for it.
-            total = self
-                .db()
-                .prepare_cached(&format!("SELECT COUNT(*) FROM clients {CLIENT_FILTER}"))?
-                .query_row(params![connection_id, query.include_removed, pattern], |r| {
-                    r.get(0)
-                })?;
-        }
+        let clients = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(ClientSummaryPage {
             total: total.max(0) as u64,
             clients,

@@ -62,7 +62,8 @@ impl<'p> ActiveRun<'p> {
     }
 
     /// Finishes a successful run inside its data transaction, so everything commits (or rolls
-    /// back) together: the new watermark if any, the request for a full sync if the contact
+    /// back) together: the search text of clients whose contacts changed, the new watermark if
+    /// any, the request for a full sync if the contact
     /// sweep made one, the observed quota, the run's row; then commits.
     pub(crate) fn commit(
         &self,
@@ -78,6 +79,7 @@ impl<'p> ActiveRun<'p> {
         if full_requested {
             request_full_sync(db, self.connection.id, now)?;
         }
+        self.applier.refresh_search(db)?;
         record_quota(db, self.connection.id, &self.meter.quota)?;
         record_warnings(db, self.guard.run_id, &self.applier.warnings)?;
         finish_run(

@@ -55,6 +55,9 @@ pub(crate) struct Applier {
     /// Contacts whose content changed through a client of this run: the other clients that list
     /// them were hashed with the old copy (their contacts read from the one table are current).
     pub changed_contacts: HashSet<String>,
+    /// Contacts changed or removed after a client listing them may have been written: the
+    /// search text of the clients that list them is rewritten before the run commits.
+    search_stale: HashSet<String>,
     /// After [`Applier::preload`] (full syncs, which look at every client): the stored state of
     /// every client not yet applied in this run, read in one scan of the covering index instead
     /// of one lookup per client. What is left at the end are the clients the list lacked.
@@ -119,6 +122,7 @@ impl Applier {
             seen: HashSet::new(),
             changed_clients: HashSet::new(),
             changed_contacts: HashSet::new(),
+            search_stale: HashSet::new(),
             known_clients: None,
             live_before: None,
             known_contacts: None,
@@ -350,6 +354,12 @@ impl Applier {
             )?;
         }
         Ok(())
+    }
+
+    /// Rewrites the search text of the clients listing a contact that changed in this run after
+    /// they were written (`store::search`). Before the run commits, in its transaction.
+    pub(crate) fn refresh_search(&self, db: &rusqlite::Connection) -> Result<()> {
+        super::search::refresh_clients_of(db, self.connection_id, &self.search_stale)
     }
 
     /// Live clients of this connection that the full list did not contain.

@@ -90,6 +90,7 @@ impl Applier {
             .query_row(params![self.connection_id, uuid], |r| r.get::<_, bool>(0))
             .ok();
         self.write_contact(db, uuid, &c, &hash)?;
+        self.search_stale.insert(uuid.to_string());
         self.counts.contacts_changed += 1;
         Ok(ContactSweepOutcome::Changed {
             clients: self.live_clients_of_contact(db, uuid)?,
@@ -125,6 +126,7 @@ impl Applier {
                 known.removed = true;
             }
             self.record_event(db, RecordKind::Contact, &uuid, ChangeKind::Removed, None)?;
+            self.search_stale.insert(uuid.clone());
             self.counts.contacts_changed += 1;
             clients.extend(self.live_clients_of_contact(db, &uuid)?);
         }

@@ -13,6 +13,7 @@ use super::{flag, Applier, StoredContact};
 use crate::error::Result;
 use crate::hash::{self, ContentHash};
 use crate::store::client_row::ClientColumns;
+use crate::store::search;
 
 fn reference(r: &Option<Reference>) -> (Option<&str>, Option<&str>) {
     match r {
@@ -135,6 +136,7 @@ impl Applier {
             ":first_seen_at": self.now,
             ":updated_at": self.now,
             ":removed_at": removed_at,
+            ":search_text": search::search_text(c),
         };
         upsert(db, &CLIENT_UPSERT, "clients", row)?;
         self.counts.client_rows_written += 1;
@@ -259,6 +261,7 @@ impl Applier {
             other => {
                 if matches!(other, Some((ref h, ..)) if h.as_slice() != hash.as_slice()) {
                     self.changed_contacts.insert(uuid.to_string());
+                    self.search_stale.insert(uuid.to_string());
                 }
                 self.write_contact(db, uuid, c, &hash)
             }
