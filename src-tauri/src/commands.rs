@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hownow_sync::connect::RedirectKind;
-use hownow_sync::{ClientSummaryPage, CsvValues, RunKind};
+use hownow_sync::{ClientSummaryPage, CsvValues, RunKind, RunView};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -17,7 +17,7 @@ use crate::export;
 use crate::tray::Refresh;
 use crate::views::{
     AppInfo, ConnectionView, ContactView, CsvExport, DisconnectView, FullSyncEstimate, LoginView,
-    PrivilegeView, RunView, SchedulerView, XERO_DAY_LIMIT,
+    PrivilegeView, SchedulerView, XERO_DAY_LIMIT,
 };
 
 type Core<'a> = State<'a, Arc<AppCore>>;
@@ -195,18 +195,7 @@ pub async fn history_list(
 ) -> CommandResult<Vec<RunView>> {
     let engine = engine(&core);
     let limit = limit.unwrap_or(100).clamp(1, 1000);
-    blocking(move || {
-        let mut views = Vec::new();
-        for run in engine.history(connection_id, limit)? {
-            let mut view = RunView::from(&run);
-            if run.counts.data_warnings > 0 {
-                view.warnings = engine.run_warnings(run.id)?.into_iter().map(Into::into).collect();
-            }
-            views.push(view);
-        }
-        Ok(views)
-    })
-    .await
+    blocking(move || Ok(engine.history_views(connection_id, limit)?)).await
 }
 
 #[tauri::command]

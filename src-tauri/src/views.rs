@@ -1,8 +1,10 @@
 //! What the window receives: the engine's types reshaped for the UI (camelCase JSON, times as
-//! RFC 3339, only what a page shows). No token or secret ever reaches these types.
+//! RFC 3339, only what a page shows). Sync runs are the engine's [`RunView`], in snake_case as
+//! the CLI's `--json` has them (one shape for every edge). No token or secret ever reaches these
+//! types.
 
 use hownow_sync::engine::ConnectionOverview;
-use hownow_sync::{ConnectionStatus, RunCounts, SyncRun};
+use hownow_sync::{ConnectionStatus, RunView};
 use hownow_xpm::Contact;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -112,6 +114,7 @@ pub struct ConnectionView {
     pub demo: bool,
     pub client_count: u64,
     pub contact_count: u64,
+    /// The engine's run view: snake_case inside this camelCase view.
     pub last_sync: Option<RunView>,
     pub next_sync: Option<NextSync>,
     pub progress: Option<ProgressView>,
@@ -155,97 +158,6 @@ impl ConnectionView {
                 None
             },
             progress,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CountsView {
-    pub fetched: u64,
-    pub added: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub archived: u64,
-    pub removed: u64,
-    /// Full syncs only; `None` when not measured.
-    pub missed_by_incremental: Option<u64>,
-    /// Known contacts the contact sweep found changed although no client list reported it.
-    pub contacts_changed: u64,
-}
-
-impl From<&RunCounts> for CountsView {
-    fn from(c: &RunCounts) -> Self {
-        CountsView {
-            fetched: c.fetched,
-            added: c.added,
-            updated: c.updated,
-            unchanged: c.unchanged,
-            archived: c.archived,
-            removed: c.removed,
-            missed_by_incremental: c.missed_by_incremental,
-            contacts_changed: c.contacts_changed,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunView {
-    pub id: i64,
-    pub kind: &'static str,
-    pub trigger: &'static str,
-    #[serde(with = "time::serde::rfc3339")]
-    pub started_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub finished_at: Option<OffsetDateTime>,
-    pub outcome: &'static str,
-    pub api_calls: u64,
-    pub bytes: u64,
-    pub counts: CountsView,
-    pub error: Option<String>,
-    /// Values XPM sent that could not be read (left empty), all of them counted.
-    pub data_warnings: u64,
-    /// The first of them (up to 200), filled by `history_list` for runs that had any.
-    pub warnings: Vec<WarningView>,
-}
-
-/// A value XPM sent that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WarningView {
-    pub client_uuid: Option<String>,
-    pub field: String,
-    pub raw_value: String,
-    pub reason: String,
-}
-
-impl From<hownow_xpm::DataWarning> for WarningView {
-    fn from(w: hownow_xpm::DataWarning) -> Self {
-        WarningView {
-            client_uuid: w.client_uuid,
-            field: w.field,
-            raw_value: w.raw_value,
-            reason: w.reason,
-        }
-    }
-}
-
-impl From<&SyncRun> for RunView {
-    fn from(r: &SyncRun) -> Self {
-        RunView {
-            id: r.id,
-            kind: r.kind.as_str(),
-            trigger: r.trigger.as_str(),
-            started_at: r.started_at,
-            finished_at: r.ended_at,
-            outcome: r.outcome.as_str(),
-            api_calls: r.counts.api_calls,
-            bytes: r.counts.bytes,
-            counts: CountsView::from(&r.counts),
-            error: r.error.clone(),
-            data_warnings: r.counts.data_warnings,
-            warnings: Vec::new(),
         }
     }
 }
@@ -334,6 +246,7 @@ pub enum LoginView {
 pub struct SyncFinished {
     pub connection_id: i64,
     pub tenant_name: String,
+    /// The engine's run view: snake_case inside this camelCase view.
     pub run: Option<RunView>,
 }
 

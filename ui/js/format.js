@@ -84,7 +84,7 @@ export const OUTCOME_TONE = { ok: 'ok', failed: 'danger', running: 'accent', int
 export function changesOf(counts) {
   if (!counts) return 0;
   return (
-    (counts.added ?? 0) + (counts.updated ?? 0) + (counts.archived ?? 0) + (counts.removed ?? 0) + (counts.contactsChanged ?? 0)
+    (counts.added ?? 0) + (counts.updated ?? 0) + (counts.archived ?? 0) + (counts.removed ?? 0) + (counts.contacts_changed ?? 0)
   );
 }
 
@@ -94,7 +94,7 @@ export function changesOf(counts) {
  */
 export function caughtOf(counts) {
   if (!counts) return 0;
-  return (counts.missedByIncremental ?? 0) + (counts.contactsChanged ?? 0);
+  return (counts.missed_by_incremental ?? 0) + (counts.contacts_changed ?? 0);
 }
 
 /** "3 added, 12 updated, 1 removed" or "no changes". */
@@ -105,8 +105,8 @@ export function countsSummary(counts) {
   if (counts.updated) parts.push(`${count(counts.updated)} updated`);
   if (counts.archived) parts.push(`${count(counts.archived)} archived`);
   if (counts.removed) parts.push(`${count(counts.removed)} removed`);
-  if (counts.contactsChanged) parts.push(`${count(counts.contactsChanged)} contacts caught by the contact check`);
-  if (counts.missedByIncremental) parts.push(`${count(counts.missedByIncremental)} missed by incremental`);
+  if (counts.contacts_changed) parts.push(`${count(counts.contacts_changed)} contacts caught by the contact check`);
+  if (counts.missed_by_incremental) parts.push(`${count(counts.missed_by_incremental)} missed by incremental`);
   return parts.length ? parts.join(', ') : 'no changes';
 }
 
@@ -129,6 +129,6 @@ export function dataWarningsLabel(n) {
 
 /** One unreadable value as a line: "DateOfBirth “01/03/2024 09:30” is an ambiguous date (…) — client 1234…". */
 export function dataWarningLine(w) {
-  const client = w.clientUuid ? ` — client ${w.clientUuid}` : '';
-  return `${w.field} “${w.rawValue}” ${w.reason}${client}`;
+  const client = w.client_uuid ? ` — client ${w.client_uuid}` : '';
+  return `${w.field} “${w.raw_value}” ${w.reason}${client}`;
 }

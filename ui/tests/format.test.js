@@ -13,9 +13,10 @@ test('the count of unreadable values reads as a sentence, and nothing when there
 });
 
 test('an unreadable value names its field, the value, why, and the client', () => {
-  const w = { clientUuid: 'abc', field: 'Notes/Note/Date', rawValue: '01/03/2024 09:30', reason: 'is an ambiguous date' };
+  // The engine's hownow_xpm::DataWarning, snake case as in the CLI's `history --json`.
+  const w = { client_uuid: 'abc', field: 'Notes/Note/Date', raw_value: '01/03/2024 09:30', reason: 'is an ambiguous date' };
   assert.equal(dataWarningLine(w), 'Notes/Note/Date “01/03/2024 09:30” is an ambiguous date — client abc');
-  assert.equal(dataWarningLine({ ...w, clientUuid: null }), 'Notes/Note/Date “01/03/2024 09:30” is an ambiguous date');
+  assert.equal(dataWarningLine({ ...w, client_uuid: null }), 'Notes/Note/Date “01/03/2024 09:30” is an ambiguous date');
 });
 
 import { caughtOf, changesOf, countsSummary, duration, durationSeconds, everyLabel, fromNow, plural, OUTCOME_LABEL, OUTCOME_TONE } from '../js/format.js';
@@ -45,7 +46,8 @@ test('durations read in ms, seconds or minutes, and never negative', () => {
 });
 
 test('a run\'s counts read as what changed, and caught changes are the ones XPM did not flag', () => {
-  const counts = { added: 3, updated: 12, archived: 0, removed: 1, contactsChanged: 2, missedByIncremental: 4 };
+  // The engine's RunCounts (snake case), as a run view carries them.
+  const counts = { added: 3, updated: 12, archived: 0, removed: 1, contacts_changed: 2, missed_by_incremental: 4 };
   assert.equal(
     countsSummary(counts),
     '3 added, 12 updated, 1 removed, 2 contacts caught by the contact check, 4 missed by incremental',

@@ -7,7 +7,8 @@
 //!   history and per-field changes; versioned migrations at open (see `SCHEMA.md`). Adding an XPM
 //!   field to the directory: the recipe in [`store`]'s docs.
 //! * [`record`]: the HowNow contact record, a derived view of a client (SPEC 4.1).
-//! * [`sync`]: full, changes-since-last-sync and contact-sweep runs over a [`PracticeSource`].
+//! * [`sync`]: full, changes-since-last-sync and contact-sweep runs over a [`PracticeSource`];
+//!   [`RunView`]: a run as the CLI's `--json` and the desktop window show it.
 //! * [`schedule`]: the pure schedule policy; [`scheduler`]: the one loop that carries it out
 //!   (hosted by the desktop app and `hownow service run`); [`budget`]: Xero's call budget.
 //! * [`SyncLock`]: one sync per connection across processes.
@@ -42,6 +43,7 @@ pub mod lock;
 pub mod logs;
 pub mod private;
 pub mod record;
+pub mod run_view;
 pub mod schedule;
 pub mod scheduler;
 pub mod secrets;
@@ -61,6 +63,7 @@ pub use engine::{
 pub use error::{Result, SyncError};
 pub use lock::{LockHolder, SyncLock};
 pub use record::{CodeReport, CsvValues, HowNowRecord};
+pub use run_view::RunView;
 pub use schedule::{plan, Due, Hold, HoldReason, Plan, ScheduleInput};
 pub use secrets::{FileStore, KeyringStore, MemoryStore, SecretError, SecretStore, StoredCredentials};
 pub use settings::{CodeFallback, InvalidSettings, SyncSettings};

@@ -184,7 +184,7 @@ impl AppCore {
         self.ui.sync_finished(&SyncFinished {
             connection_id,
             tenant_name,
-            run: run.as_ref().map(crate::views::RunView::from),
+            run: run.as_ref().map(hownow_sync::RunView::from),
         });
         self.ui.connections_changed();
         self.schedule_changed.notify_one();

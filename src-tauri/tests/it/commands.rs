@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use hownow_sync::{RunKind, RunOutcome, RunTrigger};
 use serde_json::{json, Value};
 
 use crate::harness::{tomorrow_at, Harness};
@@ -46,6 +47,9 @@ fn the_wizard_connects_syncs_and_the_directory_answers() {
     assert_eq!(connection["lastSync"]["kind"], "full");
     assert_eq!(connection["lastSync"]["trigger"], "initial");
     assert_eq!(connection["lastSync"]["outcome"], "ok");
+    // The run inside is the engine's view, in snake case as the CLI's `--json` has it.
+    assert!(connection["lastSync"]["ended_at"].is_string(), "{connection}");
+    assert!(connection["lastSync"]["counts"]["api_calls"].as_u64().unwrap() >= 1);
     assert_eq!(connection["nextSync"]["kind"], "changes");
     assert!(
         !h.ui.progress.lock().unwrap().is_empty(),
@@ -142,7 +146,10 @@ fn refresh_runs_once_at_a_time_and_unknown_connections_are_refused() {
     h.wait_for("the changes sync", || h.finished_runs() == 2);
     let last = h.ui.finished.lock().unwrap().last().unwrap().clone();
     let run = last.run.unwrap();
-    assert_eq!((run.kind, run.trigger, run.outcome), ("changes", "manual", "ok"));
+    assert_eq!(
+        (run.kind, run.trigger, run.outcome),
+        (RunKind::Changes, RunTrigger::Manual, RunOutcome::Ok)
+    );
 
     h.ok("sync_start", json!({"connectionId": id, "kind": "full"}));
     h.wait_for("the full sync", || h.finished_runs() == 3);
@@ -259,7 +266,11 @@ fn next_sync_is_right_at_every_hour_of_the_day() {
         h.ok("sync_start", json!({"connectionId": id, "kind": "full"}));
         h.wait_for("the full sync", || h.finished_runs() == before + 1);
         let run = h.last_run();
-        assert_eq!((run.kind, run.outcome), ("full", "ok"), "at {hour}:00");
+        assert_eq!(
+            (run.kind, run.outcome),
+            (RunKind::Full, RunOutcome::Ok),
+            "at {hour}:00"
+        );
         let next = h.ok("connections_list", json!({}))[0]["nextSync"].clone();
         let at = time::OffsetDateTime::parse(
             next["at"].as_str().unwrap(),
@@ -478,7 +489,7 @@ fn changes_since_last_sync_brings_edits_and_the_sweep_catches_unflagged_contact_
     h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
     h.wait_for("the changes sync", || h.finished_runs() == 2);
     let run = h.last_run();
-    assert_eq!(run.outcome, "ok");
+    assert_eq!(run.outcome, RunOutcome::Ok);
     assert!(run.counts.updated >= 1, "{run:?}");
     assert!(
         run.counts.contacts_changed >= 1,
@@ -516,7 +527,7 @@ fn a_dead_sign_in_asks_for_reauthorisation_and_failures_are_notified() {
         .unwrap();
     h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
     h.wait_for("the failed sync", || h.finished_runs() == 2);
-    assert_eq!(h.last_run().outcome, "failed");
+    assert_eq!(h.last_run().outcome, RunOutcome::Failed);
     assert!(
         h.ui.notes
             .lock()
@@ -586,15 +597,15 @@ fn the_history_lists_values_xpm_sent_that_could_not_be_read() {
         (run["kind"].as_str(), run["outcome"].as_str()),
         (Some("full"), Some("ok"))
     );
-    let count = run["dataWarnings"].as_u64().unwrap();
+    let count = run["counts"]["data_warnings"].as_u64().unwrap();
     assert!(count > 0, "{run}");
-    let warnings = run["warnings"].as_array().unwrap();
+    let warnings = run["data_warnings"].as_array().unwrap();
     assert_eq!(warnings.len() as u64, count.min(200));
     assert_eq!(warnings[0]["field"], "Notes/Note/Date");
-    assert!(warnings[0]["clientUuid"].is_string() && warnings[0]["rawValue"].is_string());
+    assert!(warnings[0]["client_uuid"].is_string() && warnings[0]["raw_value"].is_string());
     // The initial sync had none, and lists none.
-    assert_eq!(history[1]["dataWarnings"], 0);
-    assert_eq!(history[1]["warnings"], json!([]));
+    assert_eq!(history[1]["counts"]["data_warnings"], 0);
+    assert_eq!(history[1]["data_warnings"], json!([]));
 }
 
 #[test]

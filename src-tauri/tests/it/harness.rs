@@ -178,7 +178,7 @@ impl Harness {
             .clone()
     }
 
-    pub fn last_run(&self) -> hownow_admin::views::RunView {
+    pub fn last_run(&self) -> hownow_sync::RunView {
         self.ui
             .finished
             .lock()

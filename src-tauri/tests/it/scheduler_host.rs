@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use hownow_sync::scheduler::{SchedulerHost, SchedulerLock};
-use hownow_sync::Clock;
+use hownow_sync::{Clock, RunKind, RunOutcome, RunTrigger};
 use serde_json::json;
 
 use crate::harness::Harness;
@@ -35,7 +35,7 @@ fn the_scheduler_runs_changes_when_due_and_catches_up_once_after_downtime() {
     let run = h.last_run();
     assert_eq!(
         (run.kind, run.trigger, run.outcome),
-        ("changes", "schedule", "ok")
+        (RunKind::Changes, RunTrigger::Schedule, RunOutcome::Ok)
     );
     // The token was last refreshed "20 hours ago" too: the next pass refreshes it (the idle
     // refresh that keeps Xero's 60-day refresh token alive) and starts nothing.
@@ -77,7 +77,10 @@ fn the_scheduler_prefers_the_daily_full_sync_and_leaves_paused_connections_alone
     h.scheduler_pass();
     h.wait_for("the daily full sync", || h.finished_runs() == 2);
     let run = h.last_run();
-    assert_eq!((run.kind, run.trigger, run.outcome), ("full", "daily_full", "ok"));
+    assert_eq!(
+        (run.kind, run.trigger, run.outcome),
+        (RunKind::Full, RunTrigger::DailyFull, RunOutcome::Ok)
+    );
 
     // A connection waiting for reauthorisation is not synced however late it is.
     let db = rusqlite::Connection::open(h.core.backend().engine.database_path()).unwrap();
@@ -125,7 +128,10 @@ fn while_the_service_schedules_the_app_schedules_nothing_says_who_does_and_refre
     h.ok("sync_start", json!({"connectionId": id, "kind": "changes"}));
     h.wait_for("the manual sync", || h.finished_runs() == 2);
     let run = h.last_run();
-    assert_eq!((run.kind, run.trigger, run.outcome), ("changes", "manual", "ok"));
+    assert_eq!(
+        (run.kind, run.trigger, run.outcome),
+        (RunKind::Changes, RunTrigger::Manual, RunOutcome::Ok)
+    );
 
     // The service stops: the app schedules again, and holds the lock a service would meet.
     drop(service);

@@ -26,29 +26,38 @@
     contactCount: i % 3,
   }));
 
+  // The engine's hownow_sync::RunView: snake case, as the CLI's `--json` has it.
   const run = (i, extra = {}) => {
     const start = now - (i * 6 + 1) * 3600000;
     const full = i % 4 === 0;
+    const ms = full ? 94000 : 6000 + i * 300;
     return {
-      id: `r${i}`,
+      run_id: i + 1,
+      connection_id: 1,
       kind: full ? 'full' : 'changes',
       trigger: full ? 'daily_full' : 'schedule',
-      startedAt: new Date(start).toISOString(),
-      finishedAt: new Date(start + (full ? 94000 : 6000 + i * 300)).toISOString(),
       outcome: i === 5 ? 'failed' : 'ok',
-      error: i === 5 ? 'Xero answered 503 Service Unavailable three times; will retry at the next schedule.' : null,
-      apiCalls: full ? 4 : 2 + (i % 3),
-      bytes: 0,
+      started_at: new Date(start).toISOString(),
+      ended_at: new Date(start + ms).toISOString(),
+      duration_ms: ms,
+      modified_since: null,
+      watermark: null,
       counts: {
+        api_calls: full ? 4 : 2 + (i % 3),
+        bytes: 0,
         fetched: full ? 1204 : 3 + (i % 5),
         added: i % 3,
         updated: full ? 7 : (i * 7) % 11,
         unchanged: full ? 1190 : 2,
         archived: i % 7 === 0 ? 1 : 0,
         removed: 0,
-        missedByIncremental: full ? 2 + (i % 3) : null,
-        contactsChanged: full ? 0 : i % 4 === 1 ? 1 : 0,
+        missed_by_incremental: full ? 2 + (i % 3) : null,
+        contacts_changed: full ? 0 : i % 4 === 1 ? 1 : 0,
+        data_warnings: 0,
       },
+      full_sync_requested: null,
+      error: i === 5 ? 'Xero answered 503 Service Unavailable three times; will retry at the next schedule.' : null,
+      data_warnings: [],
       ...extra,
     };
   };
@@ -97,7 +106,7 @@
       emit('sync://progress', p);
       if (done >= total) {
         clearInterval(tick);
-        const r = run(0, { kind, trigger: 'initial', startedAt: iso(-1), finishedAt: iso(0) });
+        const r = run(0, { kind, trigger: 'initial', started_at: iso(-1), ended_at: iso(0), duration_ms: 60000 });
         c.status = 'connected';
         c.progress = null;
         c.lastSync = r;

@@ -54,7 +54,7 @@ export function historyChart(runs, maxRuns = 30) {
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const maxChanges = niceMax(Math.max(...shown.map((r) => changesOf(r.counts))));
-  const seconds = shown.map((r) => durationSeconds(r.startedAt, r.finishedAt));
+  const seconds = shown.map((r) => durationSeconds(r.started_at, r.ended_at));
   const maxSeconds = niceMax(Math.max(...seconds.map((v) => v ?? 0)));
   const slot = plotW / shown.length;
   const barW = Math.max(2, Math.min(28, slot * 0.6));
@@ -85,7 +85,7 @@ export function historyChart(runs, maxRuns = 30) {
       s(
         'title',
         {},
-        `${dateTime(run.startedAt)} · ${KIND_LABEL[run.kind] ?? run.kind} · ${OUTCOME_LABEL[run.outcome] ?? run.outcome}\n` +
+        `${dateTime(run.started_at)} · ${KIND_LABEL[run.kind] ?? run.kind} · ${OUTCOME_LABEL[run.outcome] ?? run.outcome}\n` +
           `${count(changes)} changes, ${count(caughtOf(run.counts))} not flagged by XPM` +
           (seconds[i] != null ? `, ${secondsLabel(seconds[i])}` : ''),
       ),

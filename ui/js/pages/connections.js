@@ -117,7 +117,7 @@ function lastSyncLine(run) {
   if (!run) return ['Not yet'];
   const tone = OUTCOME_TONE[run.outcome] ?? 'neutral';
   return [
-    timeEl(run.finishedAt ?? run.startedAt),
+    timeEl(run.ended_at ?? run.started_at),
     ' · ',
     h('span', { 'data-testid': 'last-sync-kind' }, KIND_LABEL[run.kind] ?? run.kind),
     ' ',

@@ -21,20 +21,20 @@ const COLUMNS = [
   ['unchanged', 'Unchanged'],
   ['archived', 'Archived'],
   ['removed', 'Removed'],
-  ['contactsChanged', 'Contacts caught'],
-  ['missedByIncremental', 'Missed by incremental'],
+  ['contacts_changed', 'Contacts caught'],
+  ['missed_by_incremental', 'Missed by incremental'],
 ];
 
 // Not every run measures every figure (only full syncs measure missed-by-incremental): a missing
 // figure shows as a dash, not as zero.
-const MEASURED_ONLY = new Set(['missedByIncremental']);
+const MEASURED_ONLY = new Set(['missed_by_incremental']);
 
 function runRow(run) {
-  const caught = (key) => (key === 'missedByIncremental' || key === 'contactsChanged') && (run.counts?.[key] ?? 0) > 0;
+  const caught = (key) => (key === 'missed_by_incremental' || key === 'contacts_changed') && (run.counts?.[key] ?? 0) > 0;
   return h(
     'tr',
     { 'data-testid': 'history-row' },
-    h('td', { class: 'nowrap' }, h('time', { datetime: run.startedAt }, dateTime(run.startedAt))),
+    h('td', { class: 'nowrap' }, h('time', { datetime: run.started_at }, dateTime(run.started_at))),
     h('td', {}, KIND_LABEL[run.kind] ?? run.kind, h('span', { class: 'muted block' }, TRIGGER_LABEL[run.trigger] ?? run.trigger)),
     h(
       'td',
@@ -43,26 +43,26 @@ function runRow(run) {
       run.error ? h('span', { class: 'error-text block' }, run.error) : null,
       dataWarnings(run),
     ),
-    h('td', { class: 'num nowrap' }, duration(run.startedAt, run.finishedAt)),
+    h('td', { class: 'num nowrap' }, duration(run.started_at, run.ended_at)),
     COLUMNS.map(([key]) =>
       h('td', { class: caught(key) ? 'num missed' : 'num' }, count(run.counts?.[key] ?? (MEASURED_ONLY.has(key) ? null : 0))),
     ),
-    h('td', { class: 'num' }, count(run.apiCalls)),
+    h('td', { class: 'num' }, count(run.counts?.api_calls)),
   );
 }
 
 // Values XPM sent that could not be read were left empty; the run still completed. The list says
 // which, so the practice can correct them in XPM.
 function dataWarnings(run) {
-  const label = dataWarningsLabel(run.dataWarnings);
+  const label = dataWarningsLabel(run.counts?.data_warnings);
   if (!label) return null;
-  const shown = run.warnings ?? [];
+  const shown = run.data_warnings ?? [];
   return h(
     'details',
     { class: 'block', 'data-testid': 'data-warnings' },
     h('summary', {}, label),
     h('ul', {}, shown.map((w) => h('li', {}, dataWarningLine(w)))),
-    run.dataWarnings > shown.length ? h('p', { class: 'muted' }, `The first ${count(shown.length)} are kept.`) : null,
+    run.counts.data_warnings > shown.length ? h('p', { class: 'muted' }, `The first ${count(shown.length)} are kept.`) : null,
   );
 }
 

@@ -20,7 +20,7 @@ export async function mount(root, ctx) {
               'p',
               { class: 'muted' },
               `${count(c.clientCount)} clients · last sync `,
-              h('time', { datetime: c.lastSync?.finishedAt ?? '', title: dateTime(c.lastSync?.finishedAt) }, fromNow(c.lastSync?.finishedAt)),
+              h('time', { datetime: c.lastSync?.ended_at ?? '', title: dateTime(c.lastSync?.ended_at) }, fromNow(c.lastSync?.ended_at)),
             ),
           ),
         ),

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use hownow_sync::engine::{resolve_data_dir, CredentialStorage, Engine, EngineOptions};
-use hownow_sync::{Phase, Progress, ProgressSink, RunCounts, SyncReport, SyncRun};
+use hownow_sync::{Phase, Progress, ProgressSink, RunView, SyncReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -120,73 +120,6 @@ pub fn duration(d: time::Duration) -> String {
 }
 
 // ---- runs ----------------------------------------------------------------------------------
-
-/// A sync run for `--json`: times as RFC 3339 strings.
-#[derive(Serialize)]
-pub struct RunView<'a> {
-    pub run_id: i64,
-    pub connection_id: i64,
-    pub kind: &'a str,
-    pub trigger: &'a str,
-    pub outcome: &'a str,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    pub duration_ms: Option<i128>,
-    pub modified_since: Option<String>,
-    pub watermark: Option<String>,
-    pub counts: &'a RunCounts,
-    pub full_sync_requested: Option<bool>,
-    pub error: Option<&'a str>,
-    /// `history`: the values XPM sent that could not be read (the first 200 of
-    /// `counts.data_warnings`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_warnings: Option<Vec<hownow_xpm::DataWarning>>,
-    /// `history`: Client Code and name changes, and missing codes (what HowNow's folders follow).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_codes: Option<hownow_sync::CodeReport>,
-}
-
-impl<'a> RunView<'a> {
-    pub fn of_run(run: &'a SyncRun) -> Self {
-        RunView {
-            run_id: run.id,
-            connection_id: run.connection_id,
-            kind: run.kind.as_str(),
-            trigger: run.trigger.as_str(),
-            outcome: run.outcome.as_str(),
-            started_at: rfc3339(run.started_at),
-            ended_at: opt_rfc3339(run.ended_at),
-            duration_ms: run.ended_at.map(|e| (e - run.started_at).whole_milliseconds()),
-            modified_since: opt_rfc3339(run.modified_since),
-            watermark: opt_rfc3339(run.watermark),
-            counts: &run.counts,
-            full_sync_requested: None,
-            error: run.error.as_deref(),
-            data_warnings: None,
-            client_codes: None,
-        }
-    }
-
-    pub fn of_report(report: &'a SyncReport) -> Self {
-        RunView {
-            run_id: report.run_id,
-            connection_id: report.connection_id,
-            kind: report.kind.as_str(),
-            trigger: report.trigger.as_str(),
-            outcome: "ok",
-            started_at: rfc3339(report.started_at),
-            ended_at: Some(rfc3339(report.ended_at)),
-            duration_ms: Some((report.ended_at - report.started_at).whole_milliseconds()),
-            modified_since: None,
-            watermark: opt_rfc3339(report.watermark),
-            counts: &report.counts,
-            full_sync_requested: Some(report.full_sync_requested),
-            error: None,
-            data_warnings: None,
-            client_codes: None,
-        }
-    }
-}
 
 /// The few lines that say what a committed run did.
 pub fn summary_lines(report: &SyncReport) -> Vec<String> {
@@ -370,7 +303,7 @@ pub async fn sync_and_report(
     progress.finish();
     let report = report?;
     if json {
-        print_json(&RunView::of_report(&report))?;
+        print_json(&RunView::from(&report))?;
     } else {
         for line in summary_lines(&report) {
             println!("{line}");

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::common::{self, Global, RunView};
+use super::common::{self, Global};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -21,22 +21,15 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let engine = common::open_engine(global)?;
     let connection = engine.connection(args.tenant.as_deref())?;
-    let runs = engine.history(connection.id, args.limit)?;
     if args.json {
-        let mut views = Vec::with_capacity(runs.len());
-        for run in &runs {
-            let mut view = RunView::of_run(run);
-            view.data_warnings = Some(if run.counts.data_warnings == 0 {
-                Vec::new()
-            } else {
-                engine.run_warnings(run.id)?
-            });
-            view.client_codes = Some(engine.code_report(run.id)?);
-            views.push(view);
+        let mut views = engine.history_views(connection.id, args.limit)?;
+        for view in &mut views {
+            view.client_codes = Some(engine.code_report(view.run_id)?);
         }
         common::print_json(&views)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let runs = engine.history(connection.id, args.limit)?;
     if runs.is_empty() {
         println!("No syncs yet.");
         return Ok(ExitCode::SUCCESS);

@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use hownow_sync::scheduler::{SchedulerHolder, SchedulerLock};
-use hownow_sync::{ConnectionOverview, ConnectionStatus};
+use hownow_sync::{ConnectionOverview, ConnectionStatus, RunView};
 use serde::Serialize;
 
-use super::common::{self, Global, RunView};
+use super::common::{self, Global};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -39,8 +39,8 @@ struct ConnectionView<'a> {
     archived: u64,
     removed: u64,
     contacts: u64,
-    last_run: Option<RunView<'a>>,
-    last_success: Option<RunView<'a>>,
+    last_run: Option<RunView>,
+    last_success: Option<RunView>,
     next_changes_at: Option<String>,
     next_full_at: Option<String>,
     paused: bool,
@@ -66,8 +66,8 @@ impl<'a> ConnectionView<'a> {
             archived: o.counts.archived,
             removed: o.counts.removed,
             contacts: o.counts.contacts,
-            last_run: o.last_run.as_ref().map(RunView::of_run),
-            last_success: o.last_success.as_ref().map(RunView::of_run),
+            last_run: o.last_run.as_ref().map(RunView::from),
+            last_success: o.last_success.as_ref().map(RunView::from),
             next_changes_at: common::opt_rfc3339(o.plan.next_changes_at),
             next_full_at: common::opt_rfc3339(o.plan.next_full_at),
             paused: o.plan.paused.is_some(),

@@ -50,9 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hownow_xpm::{
-    ApiConfig, DataWarning, HttpConfig, Identity, IdentityConfig, IdentityEndpoints, XeroApi, XpmError,
-};
+use hownow_xpm::{ApiConfig, HttpConfig, Identity, IdentityConfig, IdentityEndpoints, XeroApi, XpmError};
 use serde::Serialize;
 use url::Url;
 
@@ -64,6 +62,7 @@ use crate::connect::{
 };
 use crate::error::SyncError;
 use crate::lock::SyncLock;
+use crate::run_view::RunView;
 use crate::schedule::{plan, Plan, ScheduleInput};
 use crate::secrets::{FileStore, KeyringStore, MemoryStore, SecretStore};
 use crate::store::{Connection, ConnectionStatus, NewConnection, PinnedXero, RunKind, Store, SyncRun};
@@ -468,11 +467,21 @@ impl Engine {
         Ok(self.reader()?.runs(connection_id, limit)?)
     }
 
-    /// The values XPM sent in a run that could not be read (the first
-    /// [`MAX_WARNINGS_PER_RUN`](crate::MAX_WARNINGS_PER_RUN); the run's `data_warnings` counts
-    /// them all).
-    pub fn run_warnings(&self, run_id: i64) -> Result<Vec<DataWarning>> {
-        Ok(self.reader()?.warnings(run_id)?)
+    /// [`history`](Self::history) as the CLI's `history --json` and the window's Sync history
+    /// list it: each run with the values XPM sent that could not be read (an empty list when
+    /// there were none).
+    pub fn history_views(&self, connection_id: i64, limit: u32) -> Result<Vec<RunView>> {
+        let store = self.reader()?;
+        let mut views = Vec::new();
+        for run in store.runs(connection_id, limit)? {
+            let mut view = RunView::from(&run);
+            view.data_warnings = Some(match run.counts.data_warnings {
+                0 => Vec::new(),
+                _ => store.warnings(run.id)?,
+            });
+            views.push(view);
+        }
+        Ok(views)
     }
 
     /// What in a run would surprise HowNow's folder naming (SPEC 4): clients whose Client Code or
