@@ -73,8 +73,5 @@ pub use store::{
     DirectoryCounts, NewConnection, PinnedXero, Quota, RecordKind, RunCounts, RunKind, RunOutcome,
     RunTrigger, Store, SyncChange, SyncRun, LATEST_SCHEMA_VERSION, MAX_WARNINGS_PER_RUN,
 };
-pub use sync::{
-    changes_sync, contact_sweep, full_sync, run_sync, NoProgress, Phase, Progress, ProgressSink, SyncReport,
-    SyncRequest,
-};
+pub use sync::{run_sync, NoProgress, Phase, Progress, ProgressSink, SyncReport, SyncRequest};
 pub use tokens::{TokenEndpoint, TokenManager};

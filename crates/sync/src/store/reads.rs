@@ -191,19 +191,34 @@ fn client_detail_from(
     })
 }
 
+/// The rows `sql` selects for one client (`?1` connection, `?2` client), each mapped by `row`.
+fn child_rows<T>(
+    db: &rusqlite::Connection,
+    sql: &str,
+    connection_id: i64,
+    client_uuid: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = db.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![connection_id, client_uuid], row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 fn groups_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Reference>> {
-    let mut stmt = db.prepare_cached(
+    child_rows(
+        db,
         "SELECT g.uuid, g.name FROM client_groups cg JOIN groups g \
          ON g.connection_id = cg.connection_id AND g.uuid = cg.group_uuid \
          WHERE cg.connection_id = ?1 AND cg.client_uuid = ?2 ORDER BY g.uuid, g.name",
-    )?;
-    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
-        Ok(Reference {
-            uuid: r.get(0)?,
-            name: r.get(1)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        connection_id,
+        client_uuid,
+        |r| {
+            Ok(Reference {
+                uuid: r.get(0)?,
+                name: r.get(1)?,
+            })
+        },
+    )
 }
 
 fn relationships_of(
@@ -211,68 +226,74 @@ fn relationships_of(
     connection_id: i64,
     client_uuid: &str,
 ) -> Result<Vec<Relationship>> {
-    let mut stmt = db.prepare_cached(
+    child_rows(
+        db,
         "SELECT uuid, relationship_type, related_client_uuid, related_client_name, number_of_shares, \
          percentage, start_date, end_date FROM relationships \
          WHERE connection_id = ?1 AND client_uuid = ?2 ORDER BY sort_order",
-    )?;
-    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
-        let related_uuid: Option<String> = r.get(2)?;
-        let related_name: Option<String> = r.get(3)?;
-        Ok(Relationship {
-            uuid: r.get(0)?,
-            relationship_type: r.get(1)?,
-            related_client: (related_uuid.is_some() || related_name.is_some()).then_some(Reference {
-                uuid: related_uuid,
-                name: related_name,
-            }),
-            number_of_shares: r.get(4)?,
-            percentage: r.get(5)?,
-            start_date: date(r.get(6)?),
-            end_date: date(r.get(7)?),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        connection_id,
+        client_uuid,
+        |r| {
+            let related_uuid: Option<String> = r.get(2)?;
+            let related_name: Option<String> = r.get(3)?;
+            Ok(Relationship {
+                uuid: r.get(0)?,
+                relationship_type: r.get(1)?,
+                related_client: (related_uuid.is_some() || related_name.is_some()).then_some(Reference {
+                    uuid: related_uuid,
+                    name: related_name,
+                }),
+                number_of_shares: r.get(4)?,
+                percentage: r.get(5)?,
+                start_date: date(r.get(6)?),
+                end_date: date(r.get(7)?),
+            })
+        },
+    )
 }
 
 fn notes_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Note>> {
-    let mut stmt = db.prepare_cached(
+    child_rows(
+        db,
         "SELECT title, text, folder, date, created_by FROM notes \
          WHERE connection_id = ?1 AND client_uuid = ?2 ORDER BY sort_order",
-    )?;
-    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
-        Ok(Note {
-            title: r.get(0)?,
-            text: r.get(1)?,
-            folder: r.get(2)?,
-            date: date(r.get(3)?),
-            created_by: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        connection_id,
+        client_uuid,
+        |r| {
+            Ok(Note {
+                title: r.get(0)?,
+                text: r.get(1)?,
+                folder: r.get(2)?,
+                date: date(r.get(3)?),
+                created_by: r.get(4)?,
+            })
+        },
+    )
 }
 
 /// The contacts a client lists, in XPM's order, with the link's primary flag and position.
 fn contacts_of(db: &rusqlite::Connection, connection_id: i64, client_uuid: &str) -> Result<Vec<Contact>> {
-    let mut stmt = db.prepare_cached(
+    child_rows(
+        db,
         "SELECT c.uuid, c.name, c.salutation, c.addressee, c.mobile, c.email, c.phone, cc.position, \
          cc.is_primary, c.is_deleted OR c.removed_at IS NOT NULL FROM client_contacts cc JOIN contacts c \
          ON c.connection_id = cc.connection_id AND c.uuid = cc.contact_uuid \
          WHERE cc.connection_id = ?1 AND cc.client_uuid = ?2 ORDER BY cc.sort_order, c.uuid",
-    )?;
-    let rows = stmt.query_map(params![connection_id, client_uuid], |r| {
-        Ok(Contact {
-            uuid: r.get(0)?,
-            name: r.get(1)?,
-            salutation: r.get(2)?,
-            addressee: r.get(3)?,
-            mobile: r.get(4)?,
-            email: r.get(5)?,
-            phone: r.get(6)?,
-            position: r.get(7)?,
-            is_primary: Some(r.get(8)?),
-            is_deleted: Some(r.get(9)?),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        connection_id,
+        client_uuid,
+        |r| {
+            Ok(Contact {
+                uuid: r.get(0)?,
+                name: r.get(1)?,
+                salutation: r.get(2)?,
+                addressee: r.get(3)?,
+                mobile: r.get(4)?,
+                email: r.get(5)?,
+                phone: r.get(6)?,
+                position: r.get(7)?,
+                is_primary: Some(r.get(8)?),
+                is_deleted: Some(r.get(9)?),
+            })
+        },
+    )
 }

@@ -11,7 +11,6 @@ use super::progress::{ProgressSink, Reporter};
 use super::{RunGuard, SyncReport, SyncRequest};
 use crate::clock::{self, Clock};
 use crate::error::Result;
-use crate::lock::SyncLock;
 use crate::store::connections::{record_quota, request_full_sync, set_watermark};
 use crate::store::runs::{finish_run, record_warnings, RunEnd};
 use crate::store::{Applier, Connection, RunOutcome, Store, WriteTx};
@@ -35,16 +34,15 @@ pub(crate) struct Committed {
 }
 
 impl<'p> ActiveRun<'p> {
-    /// Records the run as started (`request.kind`) and marks the connection syncing.
-    pub(crate) fn begin(
+    /// The run `guard` began (recorded as started, the connection marked syncing), with what
+    /// it needs to fetch and apply.
+    pub(crate) fn new(
         store: &mut Store,
-        lock: &SyncLock,
-        connection_id: i64,
+        guard: RunGuard,
         request: SyncRequest,
-        modified_since: Option<OffsetDateTime>,
         progress: &'p dyn ProgressSink,
     ) -> Result<ActiveRun<'p>> {
-        let guard = RunGuard::begin(store, lock, connection_id, request, modified_since)?;
+        let connection_id = guard.connection_id;
         let connection = match store.connection(connection_id) {
             Ok(connection) => connection,
             Err(e) => return Err(guard.fail(store, &Default::default(), e)),

@@ -7,37 +7,18 @@ use time::OffsetDateTime;
 use super::active::{ActiveRun, Committed};
 use super::listing::{apply_listing, request_list};
 use super::meter::Meter;
-use super::progress::{Phase, ProgressSink};
-use super::{SyncReport, SyncRequest};
+use super::progress::Phase;
 use crate::error::{Result, SyncError};
-use crate::lock::SyncLock;
 use crate::source::{ClientListing, PracticeSource};
 use crate::store::connections::clear_full_request;
-use crate::store::{Applier, RunKind, Store, WriteTx};
+use crate::store::{Applier, Store, WriteTx};
 
 /// Streams the whole client list into the directory in one transaction: upserts by content hash
 /// (an unchanged client is not written), then, only after the complete list was applied,
 /// tombstones the clients XPM no longer lists, unless that would remove more than the mass-removal
 /// guard allows (then nothing is kept and [`SyncError::MassRemoval`] asks for confirmation;
 /// `request.force` confirms). Sets the watermark to when the list was requested, by XPM's clock.
-pub async fn full_sync<S: PracticeSource>(
-    store: &mut Store,
-    source: &S,
-    lock: &SyncLock,
-    connection_id: i64,
-    request: SyncRequest,
-    progress: &dyn ProgressSink,
-) -> Result<SyncReport> {
-    let request = SyncRequest {
-        kind: RunKind::Full,
-        ..request
-    };
-    let mut active = ActiveRun::begin(store, lock, connection_id, request, None, progress)?;
-    let result = run(store, source, &mut active).await;
-    active.end(store, result)
-}
-
-async fn run<S: PracticeSource>(
+pub(super) async fn run<S: PracticeSource>(
     store: &mut Store,
     source: &S,
     active: &mut ActiveRun<'_>,

@@ -2,11 +2,14 @@
 //! transaction (so an error, a cancelled future or a killed process leaves the directory exactly
 //! as it was) and moves the watermark in that same transaction.
 //!
-//! * [`full_sync`]: the whole list; tombstones after a complete fetch; mass-removal guard;
-//!   `missed_by_incremental`.
-//! * [`changes_sync`]: `modifiedsince = watermark − overlap`, then the contact sweep.
-//! * [`contact_sweep`]: only the sweep (kind `contacts`).
-//! * [`run_sync`]: takes the connection's cross-process lock and runs one of them.
+//! [`run_sync`] is the one way in: it takes the connection's cross-process lock, checks the day
+//! budget, begins the run and records how it ended. What runs in between is one of
+//!
+//! * `full`: the whole list; tombstones after a complete fetch; mass-removal guard;
+//!   `missed_by_incremental`;
+//! * `changes`: `modifiedsince = watermark − overlap`, then the contact sweep (a connection
+//!   without a watermark runs a full sync);
+//! * `sweep`: only the contact sweep (kind `contacts`).
 
 mod active;
 mod changes;
@@ -31,11 +34,9 @@ use crate::source::PracticeSource;
 use crate::store::connections::release_syncing;
 use crate::store::runs::RunEnd;
 use crate::store::{ConnectionStatus, RunCounts, RunKind, RunOutcome, RunTrigger, Store};
+use active::ActiveRun;
 
-pub use changes::changes_sync;
-pub use full::full_sync;
 pub use progress::{NoProgress, Phase, Progress, ProgressSink};
-pub use sweep::contact_sweep;
 
 /// How long to wait after a `day` 429 that carried no `Retry-After`.
 const DAY_LIMIT_DEFAULT_WAIT: Duration = Duration::hours(1);
@@ -101,11 +102,25 @@ pub async fn run_sync<S: PracticeSource>(
         let guard = RunGuard::begin(store, &lock, connection_id, request, None)?;
         return Err(guard.fail(store, &RunCounts::default(), e));
     }
-    match request.kind {
-        RunKind::Full => full_sync(store, source, &lock, connection_id, request, progress).await,
-        RunKind::Changes => changes_sync(store, source, &lock, connection_id, request, progress).await,
-        RunKind::Contacts => contact_sweep(store, source, &lock, connection_id, request, progress).await,
-    }
+    // A changes sync lists what changed since the last completed sync, less the overlap; a
+    // connection that never completed one has nothing to start from, so runs a full sync.
+    let since = match (request.kind, connection.watermark) {
+        (RunKind::Changes, Some(previous)) => Some(previous - connection.settings.overlap()),
+        _ => None,
+    };
+    let kind = match (request.kind, since) {
+        (RunKind::Changes, None) => RunKind::Full,
+        (kind, _) => kind,
+    };
+    let request = SyncRequest { kind, ..request };
+    let guard = RunGuard::begin(store, &lock, connection_id, request, since)?;
+    let mut active = ActiveRun::new(store, guard, request, progress)?;
+    let result = match (kind, since) {
+        (RunKind::Changes, Some(since)) => changes::run(store, source, since, &mut active).await,
+        (RunKind::Contacts, _) => sweep::run(store, source, &mut active).await,
+        _ => full::run(store, source, &mut active).await,
+    };
+    active.end(store, result)
 }
 
 /// What a 403 from XPM means for the firm, and what to check: Xero lets a token through but not to

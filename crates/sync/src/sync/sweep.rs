@@ -29,13 +29,11 @@ use time::OffsetDateTime;
 
 use super::active::{ActiveRun, Committed};
 use super::meter::Meter;
-use super::progress::{Phase, ProgressSink, Reporter};
-use super::{SyncReport, SyncRequest};
+use super::progress::{Phase, Reporter};
 use crate::error::Result;
-use crate::lock::SyncLock;
 use crate::settings::SyncSettings;
 use crate::source::PracticeSource;
-use crate::store::{Applier, ContactSweepOutcome, RunKind, Store, WriteTx};
+use crate::store::{Applier, ContactSweepOutcome, Store, WriteTx};
 
 /// Safety stop for a server that never stops paging.
 const MAX_CONTACT_PAGES: u32 = 10_000;
@@ -152,24 +150,7 @@ async fn sweep_and_refetch<S: PracticeSource>(
 }
 
 /// Only the contact sweep and its re-fetches (run kind `contacts`); the watermark stays.
-pub async fn contact_sweep<S: PracticeSource>(
-    store: &mut Store,
-    source: &S,
-    lock: &SyncLock,
-    connection_id: i64,
-    request: SyncRequest,
-    progress: &dyn ProgressSink,
-) -> Result<SyncReport> {
-    let request = SyncRequest {
-        kind: RunKind::Contacts,
-        ..request
-    };
-    let mut active = ActiveRun::begin(store, lock, connection_id, request, None, progress)?;
-    let result = sweep_only(store, source, &mut active).await;
-    active.end(store, result)
-}
-
-async fn sweep_only<S: PracticeSource>(
+pub(super) async fn run<S: PracticeSource>(
     store: &mut Store,
     source: &S,
     active: &mut ActiveRun<'_>,
