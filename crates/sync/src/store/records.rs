@@ -10,16 +10,6 @@ use crate::error::{Result, SyncError};
 use crate::record::{client_code, record, CodeReport, FieldChangeReport, HowNowRecord, MissingCode};
 
 impl Store {
-    /// Every live client's HowNow record, by name, in memory (the tests' view).
-    pub fn records(&self, connection_id: i64) -> Result<Vec<HowNowRecord>> {
-        let mut records = Vec::new();
-        self.for_each_record(connection_id, &ClientQuery::default(), |r| {
-            records.push(r);
-            Ok::<_, SyncError>(())
-        })?;
-        Ok(records)
-    }
-
     /// Hands the HowNow record of each client `query` selects to `f`, by name, one at a time.
     pub fn for_each_record<E: From<SyncError>>(
         &self,

@@ -159,3 +159,52 @@ async fn disconnect_removes_the_connection_at_xero_and_deletes_or_keeps_the_data
     assert!(engine.connections().unwrap().iter().all(|c| c.id != fresh.id));
     sandbox.shutdown().await;
 }
+
+/// The CSV both the window's Export and `hownow clients --format csv` write: HowNow's header, a
+/// row per live client the search matches, cells quoted as CSV needs, and formula-like cells made
+/// inert unless raw values are asked for.
+#[tokio::test]
+async fn the_export_writes_each_matching_client_once_as_hownow_imports_it() {
+    use hownow_sync::{CsvValues, HowNowRecord};
+    let (sandbox, _dir, engine, connection) = connected(40).await;
+    let live = engine.client_page(connection.id, None, 0, 1).unwrap().total;
+    let uuid = engine.client_page(connection.id, None, 0, 1).unwrap().clients[0]
+        .uuid
+        .clone();
+    sandbox
+        .practice()
+        .edit_client(&uuid, |d| {
+            d.values.name = Some("=HYPERLINK(\"x\"), \"Jones\" & Sons\nLevel 2".into())
+        })
+        .unwrap();
+    engine.sync(connection.id, changes(), &NoProgress).await.unwrap();
+
+    let read = |values: CsvValues, search: Option<&str>| {
+        let mut out = Vec::new();
+        let rows = engine
+            .export_csv(connection.id, search, values, &mut out)
+            .unwrap();
+        let mut csv = csv::Reader::from_reader(out.as_slice());
+        assert_eq!(
+            csv.headers().unwrap().iter().collect::<Vec<_>>(),
+            HowNowRecord::CSV_HEADER
+        );
+        let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+        assert_eq!(records.len() as u64, rows);
+        records
+    };
+    let all = read(CsvValues::Inert, None);
+    assert_eq!(all.len() as u64, live);
+    let mut uuids: Vec<&str> = all.iter().map(|r| &r[0]).collect();
+    uuids.sort_unstable();
+    uuids.dedup();
+    assert_eq!(uuids.len(), all.len(), "each client once");
+
+    let edited =
+        |records: &[csv::StringRecord]| records.iter().find(|r| r[0] == uuid).unwrap()[2].to_string();
+    assert_eq!(edited(&all), "'=HYPERLINK(\"x\"), \"Jones\" & Sons\nLevel 2");
+    let raw = read(CsvValues::Raw, Some("hyperlink"));
+    assert_eq!(raw.len(), 1, "the search narrows the export");
+    assert_eq!(edited(&raw), "=HYPERLINK(\"x\"), \"Jones\" & Sons\nLevel 2");
+    sandbox.shutdown().await;
+}

@@ -677,7 +677,13 @@ async fn records_follow_the_hownow_map() {
     let mut fx = Fixture::new();
     let source = MemorySource::with_clients(practice(8));
     fx.sync(&source, RunKind::Full).await.unwrap();
-    let records = fx.store.records(fx.connection.id).unwrap();
+    let mut records = Vec::new();
+    fx.store
+        .for_each_record(fx.connection.id, &ClientQuery::default(), |r| {
+            records.push(r);
+            Ok::<_, SyncError>(())
+        })
+        .unwrap();
     assert_eq!(records.len(), 8);
     let r3 = records.iter().find(|r| r.uuid == "client-00003").unwrap();
     // Client 3: postal address (PO Box, 2150); primary contact "Given30 Family 30".
