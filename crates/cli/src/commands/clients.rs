@@ -22,7 +22,8 @@ pub enum Format {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Only clients whose name, client code, email or UUID contains this (any case).
+    /// Only clients whose name, client code, email or UUID, or one of whose contacts' name or
+    /// email, contains this (any case).
     #[arg(long, value_name = "Q")]
     pub search: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
