@@ -44,7 +44,17 @@ export async function mount(root, ctx) {
   );
 
   const clientIdId = uid('client-id');
-  const clientId = h('input', { id: clientIdId, type: 'text', class: 'mono', value: settings.xeroClientId ?? '', autocomplete: 'off', spellcheck: 'false', 'data-testid': 'client-id' });
+  const clientIdHintId = `${clientIdId}-hint`;
+  const clientId = h('input', {
+    id: clientIdId,
+    type: 'text',
+    class: 'mono',
+    value: settings.xeroClientId ?? '',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    'aria-describedby': clientIdHintId,
+    'data-testid': 'client-id',
+  });
 
   const modeName = uid('mode');
   const modes = [
@@ -52,8 +62,9 @@ export async function mount(root, ctx) {
     ['loopback', 'Directly to this computer (loopback)', 'Xero returns to http://localhost on one of the registered ports. Use it when deep links are blocked.'],
   ].map(([value, label, hint]) => {
     const id = `${modeName}-${value}`;
-    const input = h('input', { type: 'radio', name: modeName, id, value, checked: settings.loginMode === value });
-    return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), h('p', { class: 'hint' }, hint)) };
+    const hintId = `${id}-hint`;
+    const input = h('input', { type: 'radio', name: modeName, id, value, checked: settings.loginMode === value, 'aria-describedby': hintId });
+    return { input, el: h('div', { class: 'choice' }, input, h('label', { for: id }, label), h('p', { class: 'hint', id: hintId }, hint)) };
   });
 
   const status = h('p', { class: 'form-status', role: 'status', 'data-testid': 'settings-status' });
@@ -65,11 +76,15 @@ export async function mount(root, ctx) {
   dailyOn.input.addEventListener('change', syncEnabled);
   syncEnabled();
   // Schedules belong to connections: before the first one there is nothing to set.
+  const scheduleNoteId = uid('schedule-note');
   const scheduleNote = settings.scheduleAvailable
     ? null
-    : h('p', { class: 'hint' }, 'The schedule applies once a practice is connected; until then it shows the defaults.');
+    : h('p', { class: 'hint', id: scheduleNoteId }, 'The schedule applies once a practice is connected; until then it shows the defaults.');
   for (const input of [interval.input, dailyOn.input, hour.input]) {
-    if (!settings.scheduleAvailable) input.disabled = true;
+    if (!settings.scheduleAvailable) {
+      input.disabled = true;
+      input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), scheduleNoteId].filter(Boolean).join(' '));
+    }
   }
 
   const form = h(
@@ -89,7 +104,7 @@ export async function mount(root, ctx) {
         clientId,
         h(
           'p',
-          { class: 'hint' },
+          { class: 'hint', id: clientIdHintId },
           'The client id of your firm’s app in Xero’s developer portal (an “Auth Code with PKCE” app). ',
           'Leave it empty to use the Demo practice (offline).',
         ),
@@ -126,7 +141,12 @@ export async function mount(root, ctx) {
 
   // Support: the same zip as `hownow support-bundle`, saved in Downloads.
   const diagStatus = h('p', { class: 'form-status', role: 'status' });
-  const diagButton = h('button', { type: 'button', class: 'btn', 'data-testid': 'save-diagnostics' }, 'Save diagnostics…');
+  const diagHintId = uid('diagnostics-hint');
+  const diagButton = h(
+    'button',
+    { type: 'button', class: 'btn', 'aria-describedby': diagHintId, 'data-testid': 'save-diagnostics' },
+    'Save diagnostics…',
+  );
   diagButton.addEventListener('click', async () => {
     diagButton.disabled = true;
     diagStatus.className = 'form-status';
@@ -151,7 +171,7 @@ export async function mount(root, ctx) {
     h('h2', {}, 'Support'),
     h(
       'p',
-      { class: 'hint' },
+      { class: 'hint', id: diagHintId },
       'Saves a zip for HowNow support: recent logs, settings, the last 50 syncs and version details. It never holds your Xero sign-in; it does name your practices and clients.',
     ),
     h('div', { class: 'form-actions' }, diagStatus, diagButton),
