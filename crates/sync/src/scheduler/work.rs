@@ -93,20 +93,7 @@ impl ScheduledWork for Engine {
         let Ok(_lock) = SyncLock::try_acquire(&store.lock_dir(), connection_id) else {
             return Ok(());
         };
-        let now = crate::clock::to_db(store.now());
-        let db = store.db_mut();
-        db.execute(
-            "UPDATE sync_runs SET outcome = 'interrupted', ended_at = ?2, \
-             error = 'stopped when HowNow was shut down; nothing of it was kept' \
-             WHERE connection_id = ?1 AND outcome = 'running'",
-            rusqlite::params![connection_id, now],
-        )
-        .map_err(crate::error::SyncError::from)?;
-        db.execute(
-            "UPDATE connections SET status = ?2, status_reason = NULL WHERE id = ?1 AND status = 'syncing'",
-            rusqlite::params![connection_id, ConnectionStatus::Connected.as_str()],
-        )
-        .map_err(crate::error::SyncError::from)?;
+        store.interrupt_runs(connection_id, "stopped when HowNow was shut down; nothing of it was kept")?;
         Ok(())
     }
 }

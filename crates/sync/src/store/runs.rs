@@ -295,6 +295,19 @@ impl Store {
         Ok(id)
     }
 
+    /// Marks the connection's unfinished run `interrupted` with `why`, and the connection no
+    /// longer syncing: for a run whose future was dropped (its transaction rolled back), by a
+    /// caller that holds the connection's sync lock.
+    pub(crate) fn interrupt_runs(&mut self, connection_id: i64, why: &str) -> Result<()> {
+        let now = clock::to_db(self.now());
+        self.db.execute(
+            "UPDATE sync_runs SET outcome = 'interrupted', ended_at = ?2, error = ?3 \
+             WHERE connection_id = ?1 AND outcome = 'running'",
+            params![connection_id, now, why],
+        )?;
+        super::connections::release_syncing(&self.db, connection_id)
+    }
+
     pub(crate) fn finish_run(&mut self, run_id: i64, end: &RunEnd<'_>) -> Result<()> {
         finish_run(&self.db, run_id, end)
     }
