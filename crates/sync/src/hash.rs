@@ -29,6 +29,14 @@ pub fn canonicalize(client: &mut Client) {
     });
 }
 
+/// The hash of an already canonicalised client: SHA-256 over its canonical JSON, written into
+/// the hasher as it is produced (the JSON itself is never held).
+pub fn client_hash(client: &Client) -> ContentHash {
+    let mut hasher = Sha256::new();
+    serde_json::to_writer(&mut hasher, client).expect("a Client always serialises");
+    hasher.finalize().into()
+}
+
 /// The canonical JSON of an already canonicalised client and its hash. The directory keeps the
 /// hash, and of the JSON only the long tail the columns do not carry (`store::client_row`).
 pub fn client_json_and_hash(client: &Client) -> (String, ContentHash) {
@@ -98,6 +106,19 @@ mod tests {
         canonicalize(&mut a);
         canonicalize(&mut b);
         assert_eq!(client_json_and_hash(&a).1, client_json_and_hash(&b).1);
+    }
+
+    #[test]
+    fn the_streamed_hash_is_the_hash_of_the_canonical_json() {
+        let client = Client {
+            uuid: Some("c1".into()),
+            name: Some("Ōtautahi \"Quay\" & Co".into()),
+            contacts: vec![contact("a", "Al")],
+            ..Default::default()
+        };
+        let (json, hash) = client_json_and_hash(&client);
+        assert_eq!(client_hash(&client), hash);
+        assert_eq!(hash.as_slice(), Sha256::digest(json.as_bytes()).as_slice());
     }
 
     #[test]

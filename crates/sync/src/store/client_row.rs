@@ -18,8 +18,9 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use hownow_xpm::Client;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use super::long_tail::{self, Fate, Fates};
 
 use crate::error::Result;
 
@@ -58,6 +59,8 @@ pub(super) struct ClientColumns {
     by_field: HashMap<String, Carries>,
     /// `name, title, …`: the columns for a `SELECT`.
     select_list: String,
+    /// Each field's fate when a client is written, in the order serde hands them over.
+    fates: Fates,
 }
 
 static CLIENT_COLUMNS: OnceLock<ClientColumns> = OnceLock::new();
@@ -117,6 +120,7 @@ impl ClientColumns {
             columns,
             by_field,
             select_list,
+            fates: Fates::new(),
         }
     }
 
@@ -125,27 +129,25 @@ impl ClientColumns {
         &self.select_list
     }
 
-    /// Whether the columns say `value` (a field's canonical JSON) exactly.
-    fn carry(&self, field: &str, value: &RawValue) -> bool {
+    /// What becomes of a field of the client's JSON when it is written: carried by a column or
+    /// a child table, or kept in the long tail (always, or when a column cannot say it exactly).
+    fn fate_of(&self, field: &str) -> Fate {
         if COLLECTIONS.contains(&field) {
-            return true;
+            return Fate::Carried;
         }
         match self.by_field.get(field) {
-            Some(Carries::Text) => true,
-            Some(Carries::Flag) => value.get() != "null",
-            // Both halves empty reads back as no reference at all.
-            Some(Carries::Reference { .. }) => value.get() != r#"{"uuid":null,"name":null}"#,
-            None => false,
+            Some(Carries::Text) => Fate::Carried,
+            Some(Carries::Flag) => Fate::Flag,
+            Some(Carries::Reference { .. }) => Fate::Reference,
+            None => Fate::Tail,
         }
     }
 
-    /// The long tail of a client's canonical JSON: the fields the columns and tables do not
-    /// carry, as one JSON object (`{}` when there are none), in the canonical order. Read as
-    /// it streams by (no map of the fields is built): this runs for every client a sync writes.
-    pub(super) fn long_tail(&self, canonical_json: &str) -> String {
-        let mut json = serde_json::Deserializer::from_str(canonical_json);
-        serde::Deserializer::deserialize_map(&mut json, TailWriter { columns: self })
-            .expect("a client serialises as a JSON object")
+    /// The long tail of `client`: the fields the columns and tables do not carry, as one JSON
+    /// object (`{}` when there are none), in the canonical order. This runs for every client a
+    /// sync writes, so it is written from the client in one pass ([`long_tail`]).
+    pub(super) fn long_tail(&self, client: &Client) -> String {
+        long_tail::write(client, &self.fates, &|field| self.fate_of(field))
     }
 
     /// A client's fields from its columns (`row` from `first`, in [`ClientColumns::select_list`]
@@ -196,39 +198,6 @@ impl ClientColumns {
                 ..Default::default()
             }
         }))
-    }
-}
-
-/// Copies the fields of a JSON object that the columns do not carry, as they are.
-struct TailWriter<'c> {
-    columns: &'c ClientColumns,
-}
-
-impl<'de> serde::de::Visitor<'de> for TailWriter<'_> {
-    type Value = String;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a client's JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut fields: A) -> Result<String, A::Error> {
-        let mut tail = String::from("{");
-        // Field names are Rust identifiers: borrowed as they are, never escaped.
-        while let Some(field) = fields.next_key::<&'de str>()? {
-            let value: &'de RawValue = fields.next_value()?;
-            if self.columns.carry(field, value) {
-                continue;
-            }
-            if tail.len() > 1 {
-                tail.push(',');
-            }
-            tail.push('"');
-            tail.push_str(field);
-            tail.push_str("\":");
-            tail.push_str(value.get());
-        }
-        tail.push('}');
-        Ok(tail)
     }
 }
 

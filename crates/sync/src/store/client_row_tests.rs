@@ -284,3 +284,32 @@ fn migration_7_keeps_every_client_as_it_was() {
         "the contacts are in their table only: {tail}"
     );
 }
+
+/// The tail written straight from the client is the canonical JSON's fields that no column
+/// says, whether the fields' fates are still being learnt (the first client) or known.
+#[test]
+fn the_tail_is_the_canonical_fields_no_column_says() {
+    let db = directory();
+    let columns = ClientColumns::read(&db).unwrap();
+    let without_newer_fields = Client {
+        industry: None,
+        ..full_client("c0")
+    };
+    let clients = [without_newer_fields, full_client("c1"), full_client("c2")];
+    for client in &clients {
+        let (json, _) = hash::client_json_and_hash(client);
+        let all: Map<String, Value> = serde_json::from_str(&json).unwrap();
+        let expected: Map<String, Value> = all
+            .into_iter()
+            .filter(|(field, value)| match columns.fate_of(field) {
+                Fate::Carried => false,
+                Fate::Tail => true,
+                Fate::Flag => value.is_null(),
+                Fate::Reference => *value == serde_json::json!({"uuid": null, "name": null}),
+            })
+            .collect();
+        let tail: Map<String, Value> = serde_json::from_str(&columns.long_tail(client)).unwrap();
+        assert_eq!(tail, expected, "{:?}", client.uuid);
+    }
+    assert!(columns.fates.get().is_some(), "learnt from the first client");
+}

@@ -39,6 +39,7 @@
 mod apply;
 mod client_row;
 pub(crate) mod connections;
+mod long_tail;
 mod migrations;
 mod reads;
 mod records;

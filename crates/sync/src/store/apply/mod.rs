@@ -215,7 +215,7 @@ impl Applier {
         // XPM's order of the contacts, before canonical sorting: it is the order to show them in.
         let contact_order: Vec<Option<String>> = client.contacts.iter().map(|c| c.uuid.clone()).collect();
         hash::canonicalize(&mut client);
-        let (json, hash) = hash::client_json_and_hash(&client);
+        let hash = hash::client_hash(&client);
         let deleted = flag(client.is_deleted);
         let archived = flag(client.is_archived);
 
@@ -238,14 +238,7 @@ impl Applier {
 
         let outcome = match &stored {
             None => {
-                self.write_client(
-                    db,
-                    &uuid,
-                    &client,
-                    &json,
-                    &hash,
-                    deleted.then(|| self.now.clone()),
-                )?;
+                self.write_client(db, &uuid, &client, &hash, deleted.then(|| self.now.clone()))?;
                 self.write_children(db, &uuid, &client, &contact_order, false)?;
                 if deleted {
                     // Known from now on (as a tombstone) but never in the directory: not an
@@ -303,7 +296,7 @@ impl Applier {
                 } else {
                     None
                 };
-                self.write_client(db, &uuid, &client, &json, &hash, removed_at)?;
+                self.write_client(db, &uuid, &client, &hash, removed_at)?;
                 self.write_children(db, &uuid, &client, &contact_order, true)?;
                 let new_json = hash::client_json_and_hash(&client_row::stored_form(client.clone())).0;
                 self.record_field_changes(db, &uuid, &old_json, &new_json)?;

@@ -78,7 +78,6 @@ impl Applier {
         db: &rusqlite::Connection,
         uuid: &str,
         c: &Client,
-        canonical_json: &str,
         hash: &ContentHash,
         removed_at: Option<String>,
     ) -> Result<()> {
@@ -87,7 +86,7 @@ impl Applier {
         let (bc_uuid, bc_name) = reference(&c.billing_client);
         let dob = c.date_of_birth.map(|d| d.to_string());
         // What the columns below and the child tables do not carry (`client_row`).
-        let long_tail = ClientColumns::get(db)?.long_tail(canonical_json);
+        let long_tail = ClientColumns::get(db)?.long_tail(c);
         // The mapping from XPM's client to the `clients` columns: one line per column.
         let row = named_params! {
             ":connection_id": self.connection_id,
@@ -345,10 +344,8 @@ mod tests {
             }],
             ..Default::default()
         };
-        let (json, hash) = hash::client_json_and_hash(&client);
-        applier
-            .write_client(&db, "c1", &client, &json, &hash, None)
-            .unwrap();
+        let hash = hash::client_hash(&client);
+        applier.write_client(&db, "c1", &client, &hash, None).unwrap();
         applier
             .write_children(&db, "c1", &client, &[Some("p1".into())], false)
             .unwrap();
@@ -364,9 +361,7 @@ mod tests {
         }
         // Written again: the row is updated in place and keeps when it was first seen.
         let mut later = Applier::new(1, 2, time::macros::datetime!(2025-01-01 0:00 UTC));
-        later
-            .write_client(&db, "c1", &client, &json, &hash, None)
-            .unwrap();
+        later.write_client(&db, "c1", &client, &hash, None).unwrap();
         let (rows, first_seen, updated): (i64, String, String) = db
             .query_row(
                 "SELECT COUNT(*), first_seen_at, updated_at FROM clients",
