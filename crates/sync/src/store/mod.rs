@@ -15,12 +15,15 @@
 //!
 //! ## Adding an XPM field
 //!
-//! A client field XPM sends is kept by the directory with two edits:
+//! A client field XPM sends is kept by the directory with these edits:
 //!
 //! 1. the model: the field on `hownow_xpm::Client` (`crates/xpm/src/model.rs`), an `Option`
 //!    with `#[serde(default, skip_serializing_if = "Option::is_none")]` (so clients without it
 //!    hash as before);
-//! 2. the decoder: its XML element in `crates/xpm/src/decode/records.rs`.
+//! 2. the decoder: its XML element in `crates/xpm/src/decode/records.rs`, and the same element
+//!    in the encoder (`crates/xpm/src/encode/records.rs`), from which the sandbox answers; the
+//!    round-trip property test (`crates/xpm/tests/it/encode_props.rs`) holds the two together
+//!    once its strategy (`decode_props`) generates the field.
 //!
 //! It is then in the client's long tail (`clients.data`, see `client_row`) and in its content
 //! hash, and reads back with the client. When the directory should also search, sort or list by
