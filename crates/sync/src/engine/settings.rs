@@ -50,7 +50,7 @@ pub struct XeroSettings {
     /// Overrides of the HTTP timeouts per kind of request (XPM's defaults otherwise).
     pub timeouts: XeroTimeouts,
     /// The least time between two XPM request starts for one practice, in milliseconds, up to
-    /// [`MAX_REQUEST_SPACING_MS`]; 0 turns the spacing off. `None` keeps the client's default of
+    /// `MAX_REQUEST_SPACING_MS` (60,000); 0 turns the spacing off. `None` keeps the client's default of
     /// one second: Xero answers bursts with 429s, and integrators pace at about one a second.
     pub min_request_spacing_ms: Option<u64>,
 }
