@@ -93,7 +93,10 @@ impl ScheduledWork for Engine {
         let Ok(_lock) = SyncLock::try_acquire(&store.lock_dir(), connection_id) else {
             return Ok(());
         };
-        store.interrupt_runs(connection_id, "stopped when HowNow was shut down; nothing of it was kept")?;
+        store.interrupt_runs(
+            connection_id,
+            "stopped when HowNow was shut down; nothing of it was kept",
+        )?;
         Ok(())
     }
 }
