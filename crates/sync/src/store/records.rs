@@ -5,6 +5,7 @@
 use hownow_xpm::Client;
 use rusqlite::params;
 
+use super::reads::Parts;
 use super::{ClientQuery, Store};
 use crate::error::{Result, SyncError};
 use crate::record::{client_code, record, CodeReport, FieldChangeReport, HowNowRecord, MissingCode};
@@ -18,7 +19,10 @@ impl Store {
         mut f: impl FnMut(HowNowRecord) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let fallback = self.connection(connection_id)?.settings.client_code_fallback;
-        self.for_each_client(connection_id, query, |c| f(record(&c.client, fallback)))
+        // A record reads the client's own fields and its contacts, nothing of its other tables.
+        self.for_each_client_with(connection_id, query, Parts::Contacts, |c| {
+            f(record(&c.client, fallback))
+        })
     }
 
     /// The Client Code report of one run.
