@@ -277,13 +277,10 @@ impl Applier {
             Some(s) => {
                 // The stored client as it reads back (columns, long tail, tables), in canonical
                 // form: what the field-by-field changes are measured from.
-                let old_json = match super::reads::client(db, self.connection_id, &uuid)? {
-                    Some(mut old) => {
-                        hash::canonicalize(&mut old.client);
-                        hash::client_json_and_hash(&old.client).0
-                    }
-                    None => String::new(),
-                };
+                let old = super::reads::client(db, self.connection_id, &uuid)?.map(|mut old| {
+                    hash::canonicalize(&mut old.client);
+                    old.client
+                });
                 let removed_at = if deleted {
                     if s.removed {
                         db.prepare_cached(
@@ -298,8 +295,8 @@ impl Applier {
                 };
                 self.write_client(db, &uuid, &client, &hash, removed_at)?;
                 self.write_children(db, &uuid, &client, &contact_order, true)?;
-                let new_json = hash::client_json_and_hash(&client_row::stored_form(client.clone())).0;
-                self.record_field_changes(db, &uuid, &old_json, &new_json)?;
+                let new = client_row::stored_form(client.clone());
+                self.record_field_changes(db, &uuid, old.as_ref(), &new)?;
                 if s.removed && !deleted {
                     self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                 }
@@ -328,10 +325,11 @@ impl Applier {
         &self,
         db: &rusqlite::Connection,
         uuid: &str,
-        old: &str,
-        new: &str,
+        old: Option<&Client>,
+        new: &Client,
     ) -> Result<()> {
-        let (Ok(old), Ok(new)) = (serde_json::from_str(old), serde_json::from_str(new)) else {
+        let values = old.map(|old| (serde_json::to_value(old), serde_json::to_value(new)));
+        let Some((Ok(old), Ok(new))) = values else {
             // Not comparable field by field: recorded as changed as a whole.
             return self.record_event(db, RecordKind::Client, uuid, ChangeKind::Updated, None);
         };
