@@ -40,17 +40,6 @@ impl Engine {
         Ok(self.reader()?.client(connection_id, uuid)?)
     }
 
-    /// The live clients `search` matches, whole, by name, all in memory: for a few. A listing
-    /// of the whole directory streams with [`Engine::for_each_client`].
-    pub fn clients(&self, connection_id: i64, search: Option<&str>) -> Result<Vec<ClientDetail>> {
-        let mut clients = Vec::new();
-        self.for_each_client(connection_id, search, |c| {
-            clients.push(c);
-            Ok(())
-        })?;
-        Ok(clients)
-    }
-
     /// Hands each live client `search` matches to `f`, whole, by name.
     pub fn for_each_client(
         &self,

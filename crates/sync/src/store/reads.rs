@@ -70,16 +70,6 @@ pub struct DirectoryCounts {
 }
 
 impl Store {
-    /// Clients of a connection by name, each whole (see [`Store::for_each_client`]).
-    pub fn clients(&self, connection_id: i64, query: &ClientQuery) -> Result<Vec<ClientDetail>> {
-        let mut out = Vec::new();
-        self.for_each_client(connection_id, query, |c| {
-            out.push(c);
-            Ok::<_, SyncError>(())
-        })?;
-        Ok(out)
-    }
-
     /// Hands each client `query` selects to `f`, whole, by name: one at a time, so that an
     /// export of 15,000 clients holds one in memory. Stops at the first error `f` returns.
     pub fn for_each_client<E: From<SyncError>>(

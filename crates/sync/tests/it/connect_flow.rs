@@ -61,7 +61,7 @@ async fn loopback_login_connects_and_the_initial_sync_matches_the_sandbox() {
         .unwrap();
     let expected = sandbox.practice().snapshot(DEMO_PRACTICE.id).unwrap().counts();
     assert_eq!(report.counts.fetched, expected.clients as u64);
-    let clients = engine.clients(connection.id, None).unwrap();
+    let clients = crate::common::live_clients(&engine, connection.id, None);
     assert_eq!(clients.len(), expected.clients - expected.deleted);
     assert_eq!(
         engine.history(connection.id, 10).unwrap()[0].trigger,

@@ -58,7 +58,7 @@ async fn a_dead_refresh_token_pauses_the_connection_until_it_is_reauthorised() {
     let status = engine.status().unwrap();
     assert_eq!(status[0].connection.status, ConnectionStatus::NeedsReauth);
     assert_eq!(status[0].plan.paused, Some(Paused::NeedsReauth));
-    let clients_before = engine.clients(connection.id, None).unwrap().len();
+    let clients_before = crate::common::live_clients(&engine, connection.id, None).len();
     assert!(clients_before > 0, "nothing was deleted");
 
     // Logging in again reconnects the same practice: same connection, directory and history.
@@ -66,7 +66,10 @@ async fn a_dead_refresh_token_pauses_the_connection_until_it_is_reauthorised() {
     assert_eq!(again.id, connection.id);
     assert_eq!(again.status, ConnectionStatus::Connected);
     engine.sync(connection.id, changes(), &NoProgress).await.unwrap();
-    assert_eq!(engine.clients(connection.id, None).unwrap().len(), clients_before);
+    assert_eq!(
+        crate::common::live_clients(&engine, connection.id, None).len(),
+        clients_before
+    );
     assert!(engine.history(connection.id, 10).unwrap().len() >= 3);
     sandbox.shutdown().await;
 }
@@ -102,7 +105,7 @@ async fn status_tells_last_and_next_syncs_and_the_cost_of_a_full_one() {
     assert!(o.full_sync_estimate.api_calls >= 1);
     assert_eq!(
         o.counts.clients,
-        engine.clients(connection.id, None).unwrap().len() as u64
+        crate::common::live_clients(&engine, connection.id, None).len() as u64
     );
     // Selecting a connection by name, id or not at all.
     assert_eq!(engine.connection(None).unwrap().id, connection.id);
@@ -134,7 +137,7 @@ async fn disconnect_removes_the_connection_at_xero_and_deletes_or_keeps_the_data
         ConnectionStatus::Disconnected
     );
     assert!(
-        !engine.clients(connection.id, None).unwrap().is_empty(),
+        !crate::common::live_clients(&engine, connection.id, None).is_empty(),
         "data kept"
     );
     assert!(matches!(engine.connection(None), Err(EngineError::NotConnected)));

@@ -129,7 +129,7 @@ async fn reads_and_bookkeeping_answer_while_a_sync_is_held_in_the_middle_of_its_
     let dir = tempfile::tempdir().unwrap();
     let engine = Arc::new(engine(dir.path(), &sandbox, TEN_MINUTES));
     let id = connected(&engine).await;
-    let committed = engine.clients(id, None).unwrap().len();
+    let committed = crate::common::live_clients(&engine, id, None).len();
     assert!(committed > 0);
 
     // XPM sends the start of the list, then holds the rest back.
@@ -169,8 +169,8 @@ async fn reads_and_bookkeeping_answer_while_a_sync_is_held_in_the_middle_of_its_
     assert_eq!(status.len(), 1);
     assert!(status[0].running_pid.is_some(), "the run shows as running");
     assert_eq!(status[0].counts.clients as usize, committed);
-    assert_eq!(engine.clients(id, None).unwrap().len(), committed);
-    assert!(!engine.clients(id, Some("a")).unwrap().is_empty());
+    assert_eq!(crate::common::live_clients(&engine, id, None).len(), committed);
+    assert!(!crate::common::live_clients(&engine, id, Some("a")).is_empty());
     assert_eq!(engine.history(id, 5).unwrap()[0].outcome, RunOutcome::Running);
     assert_eq!(engine.connections().unwrap().len(), 1);
     // Another process's open (migration check included) and reads, on another thread.
@@ -308,9 +308,7 @@ async fn an_edit_made_while_xpm_prepares_the_list_comes_with_the_next_changes_sy
         waits.lock().unwrap()[0].starts_with("Waiting for Xero Practice Manager to prepare the client list")
     );
     let email = |engine: &Engine| {
-        engine
-            .clients(id, None)
-            .unwrap()
+        crate::common::live_clients(engine, id, None)
             .into_iter()
             .find(|c| c.client.uuid.as_deref() == Some(uuid.as_str()))
             .unwrap()
@@ -349,7 +347,7 @@ async fn a_list_that_times_out_is_tried_twice_and_both_tries_are_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), &sandbox, TEN_MINUTES);
     let id = connected(&engine).await;
-    let before = engine.clients(id, None).unwrap().len();
+    let before = crate::common::live_clients(&engine, id, None).len();
     // The data dir's own timeouts: a second for the list's first byte, a second's pause.
     let mut xero = engine.settings().xero;
     xero.timeouts = XeroTimeouts {
@@ -386,7 +384,7 @@ async fn a_list_that_times_out_is_tried_twice_and_both_tries_are_recorded() {
     );
     assert!(run.counts.list_wait_ms >= 2_000, "{:?}", run.counts);
     assert_eq!(
-        engine.clients(id, None).unwrap().len(),
+        crate::common::live_clients(&engine, id, None).len(),
         before,
         "the directory is untouched"
     );

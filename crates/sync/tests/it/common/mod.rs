@@ -185,18 +185,49 @@ pub fn practice(n: usize) -> Vec<Client> {
         .collect()
 }
 
+/// Every client `query` selects, whole, by name, collected (the store hands them over one by one).
+pub fn stored_clients(
+    store: &Store,
+    connection_id: i64,
+    query: &hownow_sync::ClientQuery,
+) -> Vec<hownow_sync::ClientDetail> {
+    let mut clients = Vec::new();
+    store
+        .for_each_client(connection_id, query, |c| {
+            clients.push(c);
+            Ok::<_, hownow_sync::SyncError>(())
+        })
+        .unwrap();
+    clients
+}
+
+/// The live clients `search` matches, whole, by name, collected through the engine.
+pub fn live_clients(
+    engine: &hownow_sync::engine::Engine,
+    connection_id: i64,
+    search: Option<&str>,
+) -> Vec<hownow_sync::ClientDetail> {
+    let mut clients = Vec::new();
+    engine
+        .for_each_client(connection_id, search, |c| {
+            clients.push(c);
+            Ok(())
+        })
+        .unwrap();
+    clients
+}
+
 /// Every client's stored JSON, for "nothing changed" comparisons.
 pub fn snapshot(store: &Store, connection_id: i64) -> Vec<(Client, Option<String>)> {
-    store
-        .clients(
-            connection_id,
-            &hownow_sync::ClientQuery {
-                search: None,
-                include_removed: true,
-            },
-        )
-        .unwrap()
-        .into_iter()
-        .map(|c| (c.client, c.removed_at.map(|t| t.to_string())))
-        .collect()
+    crate::common::stored_clients(
+        store,
+        connection_id,
+        &hownow_sync::ClientQuery {
+            search: None,
+            include_removed: true,
+        },
+    )
+    .into_iter()
+    .map(|c| (c.client, c.removed_at.map(|t| t.to_string())))
+    .collect()
 }

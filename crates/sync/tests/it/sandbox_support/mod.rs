@@ -218,15 +218,14 @@ fn trimmed_lines(s: &Option<String>) -> Option<String> {
 /// tombstoned), each with the fields the product relies on, and each client's contacts in XPM's
 /// order with their own fields, primary flag and position. Panics naming the first difference.
 pub fn assert_directory_matches(store: &Store, connection_id: i64, data: &PracticeData) {
-    let stored = store
-        .clients(
-            connection_id,
-            &ClientQuery {
-                search: None,
-                include_removed: true,
-            },
-        )
-        .unwrap();
+    let stored = crate::common::stored_clients(
+        store,
+        connection_id,
+        &ClientQuery {
+            search: None,
+            include_removed: true,
+        },
+    );
     let mut stored_uuids: Vec<&str> = stored.iter().filter_map(|c| c.client.uuid.as_deref()).collect();
     let mut expected_uuids: Vec<&str> = data.clients().iter().map(|c| c.uuid.as_str()).collect();
     stored_uuids.sort_unstable();
@@ -374,24 +373,23 @@ pub struct DirectoryState {
 }
 
 pub fn directory_state(store: &Store, connection_id: i64) -> DirectoryState {
-    let clients = store
-        .clients(
-            connection_id,
-            &ClientQuery {
-                search: None,
-                include_removed: true,
-            },
+    let clients = crate::common::stored_clients(
+        store,
+        connection_id,
+        &ClientQuery {
+            search: None,
+            include_removed: true,
+        },
+    )
+    .into_iter()
+    .map(|c| {
+        (
+            c.client.uuid.clone().unwrap_or_default(),
+            serde_json::to_string(&c.client).unwrap(),
+            c.removed_at.is_some(),
         )
-        .unwrap()
-        .into_iter()
-        .map(|c| {
-            (
-                c.client.uuid.clone().unwrap_or_default(),
-                serde_json::to_string(&c.client).unwrap(),
-                c.removed_at.is_some(),
-            )
-        })
-        .collect();
+    })
+    .collect();
     DirectoryState {
         clients,
         counts: store.counts(connection_id).unwrap(),

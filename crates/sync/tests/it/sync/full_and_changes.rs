@@ -186,7 +186,7 @@ async fn changes_sync_applies_adds_edits_archives_and_deletes() {
         .unwrap()
         .removed_at
         .is_some());
-    let listed = fx.store.clients(id, &ClientQuery::default()).unwrap();
+    let listed = crate::common::stored_clients(&fx.store, id, &ClientQuery::default());
     assert!(listed
         .iter()
         .all(|c| c.client.uuid.as_deref() != Some("client-00005")));
