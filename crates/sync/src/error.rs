@@ -64,6 +64,11 @@ pub enum SyncError {
 
     #[error(transparent)]
     Secrets(#[from] SecretError),
+
+    /// The thread that prepares a listing's clients could not start, or ended early (a bug);
+    /// the run's transaction rolls back.
+    #[error("the sync could not prepare the clients it received: {0}")]
+    Preparing(String),
 }
 
 fn describe_holder(pid: Option<u32>, started_at: Option<&str>) -> String {

@@ -7,16 +7,20 @@
 //! Then applying it: full and changes syncs stream their list into the directory the same way
 //! ([`apply_listing`]) and differ only in what they do before and after.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
+use hownow_xpm::{Client, DataWarning, XpmError};
 use time::OffsetDateTime;
 
 use super::active::ActiveRun;
+use super::pipeline::Pipeline;
 use super::progress::Phase;
 use crate::clock;
 use crate::error::Result;
 use crate::source::{ClientListing, PracticeSource};
-use crate::store::{Applied, WriteTx};
+use crate::store::{Applied, PreparedClient, Preparer, WriteTx};
 
 /// How often the wait for the list's first client is reported.
 const WAIT_REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -63,36 +67,85 @@ pub(crate) async fn request_list<S: PracticeSource>(
 }
 
 /// Applies every client of `listing` in the run's transaction, as it streams: counted, its
-/// unreadable values noted with the run, one progress step each. The list's call is metered once
-/// it has ended, or when it fails: then the error is returned and the caller's transaction, never
-/// committed, rolls back. A cancelled run stops at the next client (the future is dropped).
+/// unreadable values noted with the run, one progress step each. Clients are prepared ahead on
+/// another thread ([`Pipeline`]) and written here in the list's order. The list's call is
+/// metered once it has ended, or when it fails: then the clients received before the failure are
+/// applied (so the run's counts say what arrived), the error is returned and the caller's
+/// transaction, never committed, rolls back. A cancelled run stops at the next client (the future
+/// is dropped, and the pipeline with it).
 pub(crate) async fn apply_listing<L: ClientListing>(
     mut listing: L,
     tx: &mut WriteTx<'_>,
     active: &mut ActiveRun<'_>,
 ) -> Result<()> {
+    let mut pipeline = Pipeline::start(Preparer::new(tx.db())?)?;
+    let (mut listed_all, mut failure) = (false, None);
+    loop {
+        // Write what is prepared, hand in more while there is room, and wait only when neither
+        // can go on.
+        while let Some((prepared, warnings)) = pipeline.try_next()? {
+            apply(tx, active, prepared, warnings)?;
+        }
+        if !listed_all && pipeline.has_room() {
+            match next_or_flush(&mut listing, &mut pipeline).await? {
+                Some(Ok(client)) => {
+                    pipeline.push(client, listing.take_warnings())?;
+                    continue;
+                }
+                Some(Err(e)) => failure = Some(e),
+                None => {}
+            }
+            listed_all = true;
+        }
+        // The list has ended (or failed), or the pipeline is full: wait for the next client.
+        match pipeline.next().await? {
+            Some((prepared, warnings)) => apply(tx, active, prepared, warnings)?,
+            None => break,
+        }
+    }
     let ActiveRun {
         applier,
         meter,
         reporter,
         ..
     } = active;
-    while let Some(item) = listing.next_client().await {
-        let client = match item {
-            Ok(client) => client,
-            Err(e) => {
-                meter.answered(&mut applier.counts, &listing.meta());
-                return Err(e.into());
-            }
-        };
-        let applied = applier.apply_client(tx.db(), client)?;
-        applier.note_warnings(listing.take_warnings());
-        reporter.step(applied != Applied::Skipped);
+    if let Some(e) = failure {
+        meter.answered(&mut applier.counts, &listing.meta());
+        return Err(e.into());
     }
     // The last client's warnings come after it.
     applier.note_warnings(listing.take_warnings());
     reporter.finish_phase();
     meter.answered(&mut applier.counts, &listing.meta());
+    Ok(())
+}
+
+/// The listing's next client. If it has not arrived yet, the clients received so far go to be
+/// prepared first, so that they are written while the list keeps the run waiting.
+async fn next_or_flush<L: ClientListing>(
+    listing: &mut L,
+    pipeline: &mut Pipeline,
+) -> Result<Option<Result<Client, XpmError>>> {
+    let next = listing.next_client();
+    tokio::pin!(next);
+    // Polled once here, then awaited to the end: the same future, so nothing is lost.
+    if let Poll::Ready(item) = std::future::poll_fn(|cx| Poll::Ready(next.as_mut().poll(cx))).await {
+        return Ok(item);
+    }
+    pipeline.flush()?;
+    Ok(next.await)
+}
+
+/// Writes one prepared client of a listing: counted, its unreadable values noted, one step.
+fn apply(
+    tx: &WriteTx<'_>,
+    active: &mut ActiveRun<'_>,
+    prepared: PreparedClient,
+    warnings: Vec<DataWarning>,
+) -> Result<()> {
+    let applied = active.applier.apply_prepared(tx.db(), prepared)?;
+    active.applier.note_warnings(warnings);
+    active.reporter.step(applied != Applied::Skipped);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ mod changes;
 mod full;
 mod listing;
 mod meter;
+mod pipeline;
 mod progress;
 mod sweep;
 

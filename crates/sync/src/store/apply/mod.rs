@@ -10,6 +10,7 @@
 //! client and its child rows; [`sweep`] compares the contact list's contacts (SPEC 5.4) with the
 //! directory's. The reads the window and the CLI make are in [`super::reads`].
 
+mod prepared;
 mod sweep;
 mod write;
 
@@ -25,6 +26,7 @@ use crate::diff;
 use crate::error::Result;
 use crate::hash;
 
+pub(crate) use prepared::{PreparedClient, Preparer};
 pub(crate) use sweep::ContactSweepOutcome;
 
 /// What applying one client did.
@@ -202,7 +204,18 @@ impl Applier {
     }
 
     /// Upserts one client from XPM (list or get) and counts what happened.
-    pub(crate) fn apply_client(&mut self, db: &rusqlite::Connection, mut client: Client) -> Result<Applied> {
+    pub(crate) fn apply_client(&mut self, db: &rusqlite::Connection, client: Client) -> Result<Applied> {
+        let prepared = Preparer::new(db)?.prepare(client);
+        self.apply_prepared(db, prepared)
+    }
+
+    /// [`Applier::apply_client`] for a client prepared beforehand, maybe on another thread.
+    pub(crate) fn apply_prepared(
+        &mut self,
+        db: &rusqlite::Connection,
+        prepared: PreparedClient,
+    ) -> Result<Applied> {
+        let client = &prepared.client;
         let Some(uuid) = client.uuid.clone().filter(|u| !u.is_empty()) else {
             tracing::warn!(name = ?client.name, "XPM sent a client without a UUID; it was skipped");
             return Ok(Applied::Skipped);
@@ -212,10 +225,7 @@ impl Applier {
             return Ok(Applied::Unchanged);
         }
         self.counts.fetched += 1;
-        // XPM's order of the contacts, before canonical sorting: it is the order to show them in.
-        let contact_order: Vec<Option<String>> = client.contacts.iter().map(|c| c.uuid.clone()).collect();
-        hash::canonicalize(&mut client);
-        let hash = hash::client_hash(&client);
+        let hash = prepared.hash;
         let deleted = flag(client.is_deleted);
         let archived = flag(client.is_archived);
 
@@ -238,8 +248,8 @@ impl Applier {
 
         let outcome = match &stored {
             None => {
-                self.write_client(db, &uuid, &client, &hash, deleted.then(|| self.now.clone()))?;
-                self.write_children(db, &uuid, &client, &contact_order, false)?;
+                self.write_client(db, &uuid, &prepared, deleted.then(|| self.now.clone()))?;
+                self.write_children(db, &uuid, &prepared, false)?;
                 if deleted {
                     // Known from now on (as a tombstone) but never in the directory: not an
                     // addition the administrator would look for among the clients.
@@ -293,8 +303,8 @@ impl Applier {
                 } else {
                     None
                 };
-                self.write_client(db, &uuid, &client, &hash, removed_at)?;
-                self.write_children(db, &uuid, &client, &contact_order, true)?;
+                self.write_client(db, &uuid, &prepared, removed_at)?;
+                self.write_children(db, &uuid, &prepared, true)?;
                 let new = client_row::stored_form(client.clone());
                 self.record_field_changes(db, &uuid, old.as_ref(), &new)?;
                 if s.removed && !deleted {

@@ -5,15 +5,13 @@
 
 use std::sync::OnceLock;
 
-use hownow_xpm::{Client, Contact, Reference};
+use hownow_xpm::{Contact, Reference};
 use rusqlite::types::ToSql;
 use rusqlite::{named_params, params, OptionalExtension};
 
-use super::{flag, Applier, StoredContact};
+use super::{flag, Applier, PreparedClient, StoredContact};
 use crate::error::Result;
-use crate::hash::{self, ContentHash};
-use crate::store::client_row::ClientColumns;
-use crate::store::search;
+use crate::hash::ContentHash;
 
 fn reference(r: &Option<Reference>) -> (Option<&str>, Option<&str>) {
     match r {
@@ -77,16 +75,14 @@ impl Applier {
         &mut self,
         db: &rusqlite::Connection,
         uuid: &str,
-        c: &Client,
-        hash: &ContentHash,
+        prepared: &PreparedClient,
         removed_at: Option<String>,
     ) -> Result<()> {
+        let c = &prepared.client;
         let (am_uuid, am_name) = reference(&c.account_manager);
         let (jm_uuid, jm_name) = reference(&c.job_manager);
         let (bc_uuid, bc_name) = reference(&c.billing_client);
         let dob = c.date_of_birth.map(|d| d.to_string());
-        // What the columns below and the child tables do not carry (`client_row`).
-        let long_tail = ClientColumns::get(db)?.long_tail(c);
         // The mapping from XPM's client to the `clients` columns: one line per column.
         let row = named_params! {
             ":connection_id": self.connection_id,
@@ -130,12 +126,13 @@ impl Applier {
             ":tax_number": c.tax_number,
             ":company_number": c.company_number,
             ":business_number": c.business_number,
-            ":data": long_tail,
-            ":content_hash": hash.as_slice(),
+            // What the columns here and the child tables do not carry (`client_row`).
+            ":data": prepared.long_tail,
+            ":content_hash": prepared.hash.as_slice(),
             ":first_seen_at": self.now,
             ":updated_at": self.now,
             ":removed_at": removed_at,
-            ":search_text": search::search_text(c),
+            ":search_text": prepared.search_text,
         };
         upsert(db, &CLIENT_UPSERT, "clients", row)?;
         self.counts.client_rows_written += 1;
@@ -146,10 +143,10 @@ impl Applier {
         &mut self,
         db: &rusqlite::Connection,
         uuid: &str,
-        c: &Client,
-        contact_order: &[Option<String>],
+        prepared: &PreparedClient,
         replace: bool,
     ) -> Result<()> {
+        let (c, contact_order) = (&prepared.client, &prepared.contact_order);
         let conn = self.connection_id;
         if replace {
             for table in ["client_contacts", "client_groups", "relationships", "notes"] {
@@ -159,11 +156,11 @@ impl Applier {
                 .execute(params![conn, uuid])?;
             }
         }
-        for contact in &c.contacts {
+        for (contact, hash) in c.contacts.iter().zip(&prepared.contact_hashes) {
             let Some(contact_uuid) = contact.uuid.as_deref().filter(|u| !u.is_empty()) else {
                 continue;
             };
-            self.upsert_contact_from_client(db, contact_uuid, contact)?;
+            self.upsert_contact_from_client(db, contact_uuid, contact, hash)?;
             let sort_order = contact_order
                 .iter()
                 .position(|u| u.as_deref() == Some(contact_uuid))
@@ -239,8 +236,8 @@ impl Applier {
         db: &rusqlite::Connection,
         uuid: &str,
         c: &Contact,
+        hash: &ContentHash,
     ) -> Result<()> {
-        let hash = hash::contact_hash(c);
         let stored: Option<(Vec<u8>, bool, bool)> = match &self.known_contacts {
             Some(known) => known.get(uuid).map(|k| (k.hash.clone(), k.removed, k.deleted)),
             None => db
@@ -262,7 +259,7 @@ impl Applier {
                     self.changed_contacts.insert(uuid.to_string());
                     self.search_stale.insert(uuid.to_string());
                 }
-                self.write_contact(db, uuid, c, &hash)
+                self.write_contact(db, uuid, c, hash)
             }
         }
     }
@@ -306,8 +303,10 @@ impl Applier {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Preparer;
     use super::*;
     use crate::store::migrations;
+    use hownow_xpm::Client;
 
     fn table_columns(db: &rusqlite::Connection, table: &str) -> Vec<String> {
         let mut stmt = db.prepare(&format!("PRAGMA table_info({table})")).unwrap();
@@ -344,11 +343,9 @@ mod tests {
             }],
             ..Default::default()
         };
-        let hash = hash::client_hash(&client);
-        applier.write_client(&db, "c1", &client, &hash, None).unwrap();
-        applier
-            .write_children(&db, "c1", &client, &[Some("p1".into())], false)
-            .unwrap();
+        let prepared = Preparer::new(&db).unwrap().prepare(client);
+        applier.write_client(&db, "c1", &prepared, None).unwrap();
+        applier.write_children(&db, "c1", &prepared, false).unwrap();
         for (sql, table) in [(&CLIENT_UPSERT, "clients"), (&CONTACT_UPSERT, "contacts")] {
             let columns = upsert_columns(sql);
             assert_eq!(columns, table_columns(&db, table));
@@ -361,7 +358,7 @@ mod tests {
         }
         // Written again: the row is updated in place and keeps when it was first seen.
         let mut later = Applier::new(1, 2, time::macros::datetime!(2025-01-01 0:00 UTC));
-        later.write_client(&db, "c1", &client, &hash, None).unwrap();
+        later.write_client(&db, "c1", &prepared, None).unwrap();
         let (rows, first_seen, updated): (i64, String, String) = db
             .query_row(
                 "SELECT COUNT(*), first_seen_at, updated_at FROM clients",
