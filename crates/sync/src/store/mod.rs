@@ -40,6 +40,7 @@
 //!    carries from the schema.
 
 mod apply;
+mod checkpoint;
 mod client_row;
 pub(crate) mod connections;
 mod long_tail;
@@ -263,8 +264,9 @@ impl<'a> WriteTx<'a> {
         self.db
     }
 
+    /// Commits, and checkpoints the log on another thread ([`checkpoint`]).
     pub(crate) fn commit(mut self) -> Result<()> {
-        self.db.execute_batch("COMMIT")?;
+        checkpoint::commit(self.db)?;
         self.open = false;
         Ok(())
     }

@@ -162,3 +162,40 @@ async fn the_client_list_pages_in_sql_and_searches_contacts_too() {
     assert_eq!(search("client7@"), ["client-00007"], "the client's own email");
     assert!(search("100%").is_empty(), "LIKE wildcards are taken literally");
 }
+
+/// A run commits without checkpointing (`store::checkpoint`): a thread of the engine's moves the
+/// log into the database file just after, with no other write or open to prompt it.
+#[tokio::test]
+async fn a_runs_log_reaches_the_database_file_by_itself() {
+    let mut fx = common::Fixture::new();
+    let db_len = |fx: &common::Fixture| std::fs::metadata(fx.db_path()).unwrap().len();
+    let before = db_len(&fx);
+    let source = hownow_sync::MemorySource::with_clients(common::practice(2_000));
+    let report = fx.sync(&source, hownow_sync::RunKind::Full).await.unwrap();
+    assert!(report.counts.added > 1_000, "{:?}", report.counts);
+    let wal = std::fs::metadata(fx.db_path().with_extension("sqlite3-wal"))
+        .unwrap()
+        .len();
+    assert!(
+        wal > 1_000_000,
+        "the run wrote its clients to the log ({wal} bytes)"
+    );
+    // Bounded: 20 s at most, though it takes milliseconds.
+    let mut after = db_len(&fx);
+    for _ in 0..400 {
+        if after > before + wal / 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        after = db_len(&fx);
+    }
+    assert!(
+        after > before + wal / 2,
+        "the database file grew from {before} to only {after} bytes; the log holds {wal}"
+    );
+    // The directory reads the same through the file as through the log.
+    assert!(fx.store.integrity_check().unwrap().is_empty());
+    let query = hownow_sync::ClientQuery::default();
+    let stored = common::stored_clients(&fx.store, fx.connection.id, &query);
+    assert_eq!(stored.len() as u64, report.counts.added);
+}
