@@ -1,7 +1,7 @@
 //! A client made ready to be written: everything about writing it that needs no database (its
 //! canonical form, its hash and its contacts' hashes, its long tail and its search text). About
-//! a third of applying a new client, so a sync listing prepares clients on a thread of their own
-//! while the run's thread writes the ones before them (`sync::pipeline`).
+//! a quarter of the CPU of applying a new client, so a sync listing prepares clients on a thread
+//! of their own while the run's thread writes the ones before them (`sync::pipeline`).
 
 use hownow_xpm::Client;
 
