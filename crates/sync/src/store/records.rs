@@ -2,6 +2,8 @@
 //! export), and the per-run Client Code report. The SQL is here, with the rest of the store's;
 //! the rules that turn a client into a record are [`crate::record`], which stays pure mapping.
 
+use std::collections::HashSet;
+
 use hownow_xpm::Client;
 use rusqlite::params;
 
@@ -36,7 +38,8 @@ impl Store {
         let name_of = |uuid: &str| -> Result<Option<String>> {
             Ok(self.client(conn, uuid)?.and_then(|c| c.client.name))
         };
-        let mut touched = Vec::new();
+        // Every client the run added or changed: thousands after a first sync, so a set.
+        let mut touched = HashSet::new();
         for change in self.changes(run_id)? {
             if change.record_kind != crate::RecordKind::Client {
                 continue;
@@ -56,9 +59,7 @@ impl Store {
                 }),
                 _ => {}
             }
-            if !touched.contains(&change.uuid) {
-                touched.push(change.uuid);
-            }
+            touched.insert(change.uuid);
         }
         let mut stmt = self.db().prepare(
             "SELECT uuid, name, client_code, export_code FROM clients WHERE connection_id = ?1 AND removed_at IS NULL",
