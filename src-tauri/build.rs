@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "sync_start",
     "sync_estimate_full",
     "history_list",
+    "history_codes",
     "clients_search",
     "clients_contacts",
     "clients_export_csv",

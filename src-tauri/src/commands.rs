@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hownow_sync::connect::RedirectKind;
-use hownow_sync::{ClientSummaryPage, CsvValues, RunKind, RunView};
+use hownow_sync::{ClientSummaryPage, CodeReport, CsvValues, RunKind, RunView};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -198,6 +198,15 @@ pub async fn history_list(
     blocking(move || Ok(engine.history_views(connection_id, limit)?)).await
 }
 
+/// A run's Client Code report: the codes and names it changed and the clients it left without a
+/// code (HowNow files by code). Read when the administrator opens it on the history page: it
+/// scans the directory, which the list of runs does not.
+#[tauri::command]
+pub async fn history_codes(core: Core<'_>, run_id: i64) -> CommandResult<CodeReport> {
+    let engine = engine(&core);
+    blocking(move || Ok(engine.code_report(run_id)?)).await
+}
+
 #[tauri::command]
 pub async fn clients_search(
     core: Core<'_>,
@@ -368,6 +377,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync_start,
         sync_estimate_full,
         history_list,
+        history_codes,
         clients_search,
         clients_contacts,
         clients_export_csv,

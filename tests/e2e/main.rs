@@ -243,6 +243,21 @@ async fn the_administrator_connects_syncs_and_refreshes_in_the_real_window() {
     assert_eq!(rows.len(), 3, "initial full, changes, full");
     assert!(rows[0].text().await.unwrap().contains("Full sync"));
     w.shot("sync-history").await;
+    // The last full sync changed a client: its Client Code report, read from the engine when opened.
+    w.find("[data-testid='client-codes'] summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let codes = w
+        .wait_text(
+            "[data-testid='client-codes'] p",
+            "the run's Client Code report",
+            |t| t.contains("in the directory"),
+        )
+        .await;
+    assert!(!codes.contains("Loading"), "{codes}");
+    w.shot("history-client-codes").await;
 
     // A user without the privilege gets the guidance, and nothing is connected.
     let link = start_wizard(&mut w, &env, false).await;

@@ -65,6 +65,7 @@ export const api = {
   startSync: (connectionId, kind, force = false) => call('sync_start', { connectionId, kind, force }),
   estimateFullSync: (connectionId) => call('sync_estimate_full', { connectionId }),
   history: (connectionId, limit = 50) => call('history_list', { connectionId, limit }),
+  codeReport: (runId) => call('history_codes', { runId }),
 
   clients: (connectionId, query, limit = 200) => call('clients_search', { connectionId, query, limit }),
   contacts: (connectionId, clientUuid) => call('clients_contacts', { connectionId, clientUuid }),

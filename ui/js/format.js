@@ -132,3 +132,28 @@ export function dataWarningLine(w) {
   const client = w.client_uuid ? ` — client ${w.client_uuid}` : '';
   return `${w.field} “${w.raw_value}” ${w.reason}${client}`;
 }
+
+/**
+ * A run's Client Code report (the engine's CodeReport, as `hownow history --json` prints it) as
+ * a summary and one line per client: HowNow files by code, so a changed or missing code makes a
+ * new or a "NULL" folder there.
+ */
+export function codeReportLines(report) {
+  const named = (c) => `“${c.name || c.uuid}”`;
+  const value = (v) => (v ? `“${v}”` : 'none');
+  const lines = [
+    ...report.code_changed.map((c) => `Client code of ${named(c)} changed from ${value(c.old)} to ${value(c.new)}`),
+    ...report.name_changed.map((c) => `${value(c.old)} renamed ${value(c.new)}`),
+    ...report.missing_code.map((c) => `${named(c)} has no client code`),
+  ];
+  const parts = [
+    report.code_changed.length ? plural(report.code_changed.length, 'code change') : null,
+    report.name_changed.length ? plural(report.name_changed.length, 'client renamed', 'clients renamed') : null,
+    report.missing_code.length ? `${plural(report.missing_code.length, 'client')} of this run without a code` : null,
+  ].filter(Boolean);
+  const changes = parts.length ? parts.join(', ') : 'No client code or name changed';
+  const directory = report.missing_code_total
+    ? `${plural(report.missing_code_total, 'client')} in the directory without a code`
+    : 'every client in the directory has a code';
+  return { summary: `${changes}; ${directory}.`, lines };
+}

@@ -178,6 +178,12 @@
     },
     sync_estimate_full: () => ({ apiCalls: 5, dayRemaining: 4873, dayLimit: 5000, minuteRemaining: 58 }),
     history_list: () => runs,
+    history_codes: () => ({
+      code_changed: [{ uuid: 'c-1', name: 'Harbour <Holdings> Ltd', old: 'HAR', new: 'HARB' }],
+      name_changed: [{ uuid: 'c-2', name: 'Tōtara & Sons', old: 'Totara & Sons', new: 'Tōtara & Sons' }],
+      missing_code: [{ uuid: 'c-3', name: 'No Code Trust 🥝' }],
+      missing_code_total: 4,
+    }),
     clients_search: ({ query }) => {
       const q = (query || '').toLowerCase();
       const found = clients.filter((c) => !q || c.name.toLowerCase().includes(q) || (c.clientCode || '').toLowerCase().includes(q));

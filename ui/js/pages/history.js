@@ -3,6 +3,7 @@ import { chip } from '../components/chip.js';
 import { historyChart, chartLegend } from '../components/chart.js';
 import { connectionSelect, noConnection, pickConnection } from '../components/picker.js';
 import {
+  codeReportLines,
   count,
   dataWarningLine,
   dataWarningsLabel,
@@ -29,7 +30,7 @@ const COLUMNS = [
 // figure shows as a dash, not as zero.
 const MEASURED_ONLY = new Set(['missed_by_incremental']);
 
-function runRow(run) {
+function runRow(run, api) {
   const caught = (key) => (key === 'missed_by_incremental' || key === 'contacts_changed') && (run.counts?.[key] ?? 0) > 0;
   return h(
     'tr',
@@ -42,6 +43,7 @@ function runRow(run) {
       chip(OUTCOME_LABEL[run.outcome] ?? run.outcome, OUTCOME_TONE[run.outcome] ?? 'neutral'),
       run.error ? h('span', { class: 'error-text block' }, run.error) : null,
       dataWarnings(run),
+      clientCodes(run, api),
     ),
     h('td', { class: 'num nowrap' }, duration(run.started_at, run.ended_at)),
     COLUMNS.map(([key]) =>
@@ -64,6 +66,30 @@ function dataWarnings(run) {
     h('ul', {}, shown.map((w) => h('li', {}, dataWarningLine(w)))),
     run.counts.data_warnings > shown.length ? h('p', { class: 'muted' }, `The first ${count(shown.length)} are kept.`) : null,
   );
+}
+
+// The Client Code report of a run that added or changed clients: HowNow files by code, so a code
+// that changed or is missing makes a new or a "NULL" folder there. Read when first opened: it
+// looks at the whole directory, which the list of runs does not.
+function clientCodes(run, api) {
+  const changed = (run.counts?.added ?? 0) + (run.counts?.updated ?? 0);
+  if (run.outcome !== 'ok' || changed === 0) return null;
+  const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading…'));
+  const details = h('details', { class: 'block', 'data-testid': 'client-codes' }, h('summary', {}, 'Client codes'), body);
+  let asked = false;
+  details.addEventListener('toggle', async () => {
+    if (!details.open || asked) return;
+    asked = true;
+    try {
+      const { summary, lines } = codeReportLines(await api.codeReport(run.run_id));
+      clear(body).append(h('p', {}, summary), lines.length ? h('ul', {}, lines.map((line) => h('li', {}, line))) : '');
+    } catch (e) {
+      // Asked again the next time it is opened.
+      asked = false;
+      clear(body).append(h('p', { class: 'error-text', role: 'alert' }, e.message));
+    }
+  });
+  return details;
 }
 
 export async function mount(root, ctx) {
@@ -118,7 +144,7 @@ export async function mount(root, ctx) {
                     h('th', { scope: 'col', class: 'num' }, 'API calls'),
                   ),
                 ),
-                h('tbody', {}, runs.map(runRow)),
+                h('tbody', {}, runs.map((run) => runRow(run, ctx.api))),
               ),
             ),
       );
