@@ -1,7 +1,7 @@
 //! The tray menu. The model (what the menu shows in a given app state) and the dispatch of its
 //! actions are plain Rust, tested without a display: a Linux tray has no click events to drive.
-//! [`TrayMenu`] applies a model to Tauri's menu by changing item texts and enabled flags, never
-//! by swapping menus (AppIndicator keeps the first one it was given).
+//! `TrayMenu` (in `tray_menu`) applies a model to Tauri's menu by changing item texts and
+//! enabled flags, never by swapping menus (AppIndicator keeps the first one it was given).
 
 use time::OffsetDateTime;
 

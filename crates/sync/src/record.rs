@@ -271,7 +271,8 @@ pub fn person(c: &Client) -> Person {
     }
 }
 
-/// The whole record. `c.contacts` must carry the link flags (as [`Store::clients`](crate::Store::clients) returns them).
+/// The whole record. `c.contacts` must carry the link flags (as
+/// [`Store::for_each_client`](crate::Store::for_each_client) hands them over).
 pub fn record(c: &Client, fallback: CodeFallback) -> HowNowRecord {
     let person = person(c);
     let archived = c.is_archived == Some(true);

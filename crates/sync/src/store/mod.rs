@@ -11,7 +11,7 @@
 //! By job: `apply` writes what a sync run fetched (the applier, one per run); `reads` reads the
 //! directory back for the window and the CLI; `records` reads it as HowNow consumes it (the CSV
 //! records and the Client Code report); `runs` is the sync history, `connections` the connected
-//! practices, [`state`] the state file.
+//! practices, [`state`] the state file; `checkpoint` moves a run's log into the file after it.
 //!
 //! ## Adding an XPM field
 //!

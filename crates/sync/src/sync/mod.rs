@@ -10,6 +10,9 @@
 //! * `changes`: `modifiedsince = watermark − overlap`, then the contact sweep (a connection
 //!   without a watermark runs a full sync);
 //! * `sweep`: only the contact sweep (kind `contacts`).
+//!
+//! A listing is applied by `listing::apply_listing`, its clients prepared ahead on a thread of
+//! their own (`pipeline`) while the run's thread writes them in order.
 
 mod active;
 mod changes;

@@ -1,5 +1,5 @@
 //! Xero identity: OIDC discovery, the PKCE authorisation URL, code exchange, refresh, revocation,
-//! the id token's checks ([`id_token`]) and userinfo.
+//! the id token's checks (`id_token`) and userinfo.
 //!
 //! HowNow Admin is a public client ("Auth Code with PKCE" app): it has no client secret, so every
 //! token request carries `client_id` in the form body and the PKCE verifier proves the caller.
@@ -321,7 +321,7 @@ impl Identity {
         Ok(token_set(response, Some(refresh_token)))
     }
 
-    /// Checks the id token of a code exchange ([`id_token`]: the issuer's signature, `iss`,
+    /// Checks the id token of a code exchange (`id_token`: the issuer's signature, `iss`,
     /// `aud`, `exp` on `now`, and `nonce`, which must be the login's) and returns who it names.
     /// `None` when the exchange brought no id token (no `openid` scope).
     pub async fn verify_id_token(
