@@ -38,34 +38,31 @@ impl Preparer {
         })
     }
 
-    pub(crate) fn prepare(&self, mut client: Client) -> PreparedClient {
+    pub(crate) fn prepare(&self, client: Client) -> PreparedClient {
+        PreparedClient::new(client, |c| self.columns.long_tail(c))
+    }
+}
+
+impl PreparedClient {
+    /// `client` in canonical order with what its rows are made of; `long_tail` writes the tail
+    /// of the canonical client.
+    fn new(mut client: Client, long_tail: impl FnOnce(&Client) -> String) -> PreparedClient {
         let contact_order = client.contacts.iter().map(|c| c.uuid.clone()).collect();
         hash::canonicalize(&mut client);
         PreparedClient {
             contact_order,
             hash: hash::client_hash(&client),
             contact_hashes: client.contacts.iter().map(hash::contact_hash).collect(),
-            long_tail: self.columns.long_tail(&client),
+            long_tail: long_tail(&client),
             search_text: search::search_text(&client),
             client,
         }
     }
-}
 
-#[cfg(test)]
-impl PreparedClient {
     /// For a test that writes only a client's child rows: prepared without the directory's
     /// columns (the long tail is left empty), so it works on a directory of any schema.
-    pub(crate) fn children_only(mut client: Client) -> PreparedClient {
-        let contact_order = client.contacts.iter().map(|c| c.uuid.clone()).collect();
-        hash::canonicalize(&mut client);
-        PreparedClient {
-            contact_order,
-            hash: hash::client_hash(&client),
-            contact_hashes: client.contacts.iter().map(hash::contact_hash).collect(),
-            long_tail: String::new(),
-            search_text: search::search_text(&client),
-            client,
-        }
+    #[cfg(test)]
+    pub(crate) fn children_only(client: Client) -> PreparedClient {
+        PreparedClient::new(client, |_| String::new())
     }
 }
