@@ -106,10 +106,19 @@ fn the_bundle_holds_runs_settings_schema_platform_and_the_newest_logs() {
     let runs: serde_json::Value = serde_json::from_slice(&entry(&mut zip, "runs.json")).unwrap();
     let runs = runs.as_array().unwrap();
     assert!(runs.len() >= 2, "{runs:?}");
-    let started: Vec<&str> = runs.iter().map(|r| r["started_at"].as_str().unwrap()).collect();
-    let mut sorted = started.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(started, sorted);
+    // Newest first by run id and by start time. The times are compared as instants: RFC 3339
+    // with trimmed fractions (".8Z" after ".82Z") does not sort as text.
+    let ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+    let started: Vec<time::OffsetDateTime> = runs
+        .iter()
+        .map(|r| {
+            let text = r["started_at"].as_str().unwrap();
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|e| panic!("{text}: {e}"))
+        })
+        .collect();
+    assert!(started.windows(2).all(|w| w[0] >= w[1]), "{started:?}");
     assert!(runs.iter().any(|r| r["kind"] == "full"));
 
     let settings: serde_json::Value = serde_json::from_slice(&entry(&mut zip, "settings.json")).unwrap();
