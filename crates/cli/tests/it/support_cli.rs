@@ -108,7 +108,7 @@ fn the_bundle_holds_runs_settings_schema_platform_and_the_newest_logs() {
     assert!(runs.len() >= 2, "{runs:?}");
     // Newest first by run id and by start time. The times are compared as instants: RFC 3339
     // with trimmed fractions (".8Z" after ".82Z") does not sort as text.
-    let ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = runs.iter().map(|r| r["run_id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
     let started: Vec<time::OffsetDateTime> = runs
         .iter()

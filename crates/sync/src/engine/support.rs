@@ -19,6 +19,7 @@ use super::settings::EngineSettings;
 use super::{Engine, EngineError, Result};
 use crate::logs;
 use crate::store::{SyncRun, LATEST_SCHEMA_VERSION};
+use crate::RunView;
 
 /// How many sync runs the bundle carries (all connections, newest first).
 pub const BUNDLE_RUNS: u32 = 50;
@@ -77,21 +78,6 @@ struct ConnectionSummary {
     next_changes_due_at: Option<String>,
     next_full_due_at: Option<String>,
     day_calls_left: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct RunSummary<'a> {
-    id: i64,
-    connection_id: i64,
-    kind: &'static str,
-    trigger: &'static str,
-    outcome: &'static str,
-    started_at: String,
-    ended_at: Option<String>,
-    modified_since: Option<String>,
-    watermark: Option<String>,
-    counts: &'a crate::store::RunCounts,
-    error: Option<&'a str>,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -160,22 +146,7 @@ impl Engine {
                 .collect(),
         };
         drop(reader);
-        let run_views: Vec<RunSummary> = runs
-            .iter()
-            .map(|r| RunSummary {
-                id: r.id,
-                connection_id: r.connection_id,
-                kind: r.kind.as_str(),
-                trigger: r.trigger.as_str(),
-                outcome: r.outcome.as_str(),
-                started_at: rfc3339(r.started_at),
-                ended_at: opt(r.ended_at),
-                modified_since: opt(r.modified_since),
-                watermark: opt(r.watermark),
-                counts: &r.counts,
-                error: r.error.as_deref(),
-            })
-            .collect();
+        let run_views: Vec<RunView> = runs.iter().map(RunView::from).collect();
         let settings = match EngineSettings::load(&self.data_dir) {
             Ok(settings) => serde_json::to_vec_pretty(&settings),
             Err(e) => serde_json::to_vec_pretty(&serde_json::json!({ "unreadable": e.to_string() })),
@@ -259,7 +230,7 @@ fn readme(host: &BundleHost) -> String {
         "HowNow Admin support bundle, written by {} {}.\n\n\
          about.json     versions, platform, schema version, the connections and their state\n\
          settings.json  how this computer reaches Xero (no tokens: they are never in this bundle)\n\
-         runs.json      the last {BUNDLE_RUNS} sync runs, newest first\n\
+         runs.json      the last {BUNDLE_RUNS} sync runs, newest first, shaped as `hownow history --json`\n\
          logs/          the newest log files (at most {} MiB of each)\n",
         host.name,
         host.version,
