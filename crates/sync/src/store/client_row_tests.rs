@@ -3,7 +3,7 @@ use time::macros::{date, datetime};
 
 use super::*;
 use crate::hash;
-use crate::store::apply::{Applier, PreparedClient};
+use crate::store::apply::{Applier, PreparedClient, Writer};
 use crate::store::{migrations, reads};
 
 fn directory() -> rusqlite::Connection {
@@ -261,7 +261,12 @@ fn migration_7_keeps_every_client_as_it_was() {
         let mut applier = Applier::new(1, 1, datetime!(2025-01-01 0:00 UTC));
         let prepared = PreparedClient::children_only(client.clone());
         applier
-            .write_children(&db, client.uuid.as_deref().unwrap(), &prepared, false)
+            .write_children(
+                &mut Writer::new(&db),
+                client.uuid.as_deref().unwrap(),
+                &prepared,
+                false,
+            )
             .unwrap();
     }
     migrations::migrate(&mut db, std::path::Path::new(":memory:")).unwrap();

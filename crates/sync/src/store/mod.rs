@@ -62,7 +62,7 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::error::{Result, SyncError};
 use state::StateDb;
 
-pub(crate) use apply::{Applied, Applier, ContactSweepOutcome, PreparedClient, Preparer};
+pub(crate) use apply::{Applied, Applier, ContactSweepOutcome, PreparedClient, Preparer, Writer};
 pub use connections::{Connection, ConnectionStatus, NewConnection, PinnedXero, Quota};
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use reads::{ClientDetail, ClientQuery, DirectoryCounts};

@@ -240,23 +240,6 @@ pub(crate) fn record_warnings(
     Ok(())
 }
 
-pub(crate) fn record_change(db: &rusqlite::Connection, run_id: i64, change: &SyncChange) -> Result<()> {
-    let mut stmt = db.prepare_cached(
-        "INSERT INTO sync_changes (run_id, record_kind, uuid, change, field, old_value, new_value) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    stmt.execute(params![
-        run_id,
-        change.record_kind.as_str(),
-        change.uuid,
-        change.change.as_str(),
-        change.field,
-        change.old_value,
-        change.new_value
-    ])?;
-    Ok(())
-}
-
 impl Store {
     /// Records the start of a run (committed at once, so a killed run stays visible). The caller
     /// holds the connection's sync lock, so any other `running` row of this connection belongs

@@ -20,7 +20,7 @@ use super::progress::Phase;
 use crate::clock;
 use crate::error::Result;
 use crate::source::{ClientListing, PracticeSource};
-use crate::store::{Applied, PreparedClient, Preparer, WriteTx};
+use crate::store::{Applied, PreparedClient, Preparer, WriteTx, Writer};
 
 /// How often the wait for the list's first client is reported.
 const WAIT_REPORT_EVERY: Duration = Duration::from_secs(1);
@@ -82,9 +82,13 @@ pub(crate) async fn apply_listing<L: ClientListing>(
     let (mut listed_all, mut failure) = (false, None);
     loop {
         // Write what is prepared, hand in more while there is room, and wait only when neither
-        // can go on.
-        while let Some((prepared, warnings)) = pipeline.try_next()? {
-            apply(tx, active, prepared, warnings)?;
+        // can go on. What is ready is written with one writer, which is dropped before the
+        // next wait (it borrows the connection).
+        {
+            let mut writer = Writer::new(tx.db());
+            while let Some((prepared, warnings)) = pipeline.try_next()? {
+                apply(&mut writer, active, prepared, warnings)?;
+            }
         }
         if !listed_all && pipeline.has_room() {
             match next_or_flush(&mut listing, &mut pipeline).await? {
@@ -99,7 +103,7 @@ pub(crate) async fn apply_listing<L: ClientListing>(
         }
         // The list has ended (or failed), or the pipeline is full: wait for the next client.
         match pipeline.next().await? {
-            Some((prepared, warnings)) => apply(tx, active, prepared, warnings)?,
+            Some((prepared, warnings)) => apply(&mut Writer::new(tx.db()), active, prepared, warnings)?,
             None => break,
         }
     }
@@ -138,12 +142,12 @@ async fn next_or_flush<L: ClientListing>(
 
 /// Writes one prepared client of a listing: counted, its unreadable values noted, one step.
 fn apply(
-    tx: &WriteTx<'_>,
+    writer: &mut Writer<'_>,
     active: &mut ActiveRun<'_>,
     prepared: PreparedClient,
     warnings: Vec<DataWarning>,
 ) -> Result<()> {
-    let applied = active.applier.apply_prepared(tx.db(), prepared)?;
+    let applied = active.applier.apply_prepared(writer, prepared)?;
     active.applier.note_warnings(warnings);
     active.reporter.step(applied != Applied::Skipped);
     Ok(())

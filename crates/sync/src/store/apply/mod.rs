@@ -20,7 +20,7 @@ use hownow_xpm::Client;
 use rusqlite::{params, OptionalExtension};
 
 use super::client_row;
-use super::runs::{record_change, ChangeKind, RecordKind, RunCounts, SyncChange};
+use super::runs::{ChangeKind, RecordKind, RunCounts, SyncChange};
 use crate::clock;
 use crate::diff;
 use crate::error::Result;
@@ -28,6 +28,8 @@ use crate::hash;
 
 pub(crate) use prepared::{PreparedClient, Preparer};
 pub(crate) use sweep::ContactSweepOutcome;
+use write::Slot;
+pub(crate) use write::Writer;
 
 /// What applying one client did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +170,7 @@ impl Applier {
     #[allow(clippy::too_many_arguments)]
     fn change(
         &self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         kind: RecordKind,
         uuid: &str,
         change: ChangeKind,
@@ -176,45 +178,38 @@ impl Applier {
         old: Option<String>,
         new: Option<String>,
     ) -> Result<()> {
-        record_change(
-            db,
-            self.run_id,
-            &SyncChange {
-                run_id: self.run_id,
-                record_kind: kind,
-                uuid: uuid.to_string(),
-                change,
-                field,
-                old_value: old,
-                new_value: new,
-            },
-        )
+        w.record_change(&SyncChange {
+            run_id: self.run_id,
+            record_kind: kind,
+            uuid: uuid.to_string(),
+            change,
+            field,
+            old_value: old,
+            new_value: new,
+        })
     }
 
     /// A change of a whole record (added, removed, restored), with its name when added.
     fn record_event(
         &self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         kind: RecordKind,
         uuid: &str,
         change: ChangeKind,
         name: Option<String>,
     ) -> Result<()> {
-        self.change(db, kind, uuid, change, None, None, name)
+        self.change(w, kind, uuid, change, None, None, name)
     }
 
     /// Upserts one client from XPM (list or get) and counts what happened.
     pub(crate) fn apply_client(&mut self, db: &rusqlite::Connection, client: Client) -> Result<Applied> {
         let prepared = Preparer::new(db)?.prepare(client);
-        self.apply_prepared(db, prepared)
+        self.apply_prepared(&mut Writer::new(db), prepared)
     }
 
-    /// [`Applier::apply_client`] for a client prepared beforehand, maybe on another thread.
-    pub(crate) fn apply_prepared(
-        &mut self,
-        db: &rusqlite::Connection,
-        prepared: PreparedClient,
-    ) -> Result<Applied> {
+    /// [`Applier::apply_client`] for a client prepared beforehand, maybe on another thread,
+    /// with a writer that may hold statements for several clients.
+    pub(crate) fn apply_prepared(&mut self, w: &mut Writer<'_>, prepared: PreparedClient) -> Result<Applied> {
         let client = &prepared.client;
         let Some(uuid) = client.uuid.clone().filter(|u| !u.is_empty()) else {
             tracing::warn!(name = ?client.name, "XPM sent a client without a UUID; it was skipped");
@@ -231,8 +226,9 @@ impl Applier {
 
         let stored: Option<Stored> = match &mut self.known_clients {
             Some(known) => known.remove(&uuid),
-            None => db
-                .prepare_cached(
+            None => w
+                .statement(
+                    Slot::ClientState,
                     "SELECT content_hash, removed_at IS NOT NULL, is_archived FROM clients \
                      WHERE connection_id = ?1 AND uuid = ?2",
                 )?
@@ -248,8 +244,8 @@ impl Applier {
 
         let outcome = match &stored {
             None => {
-                self.write_client(db, &uuid, &prepared, deleted.then(|| self.now.clone()))?;
-                self.write_children(db, &uuid, &prepared, false)?;
+                self.write_client(w, &uuid, &prepared, deleted.then(|| self.now.clone()))?;
+                self.write_children(w, &uuid, &prepared, false)?;
                 if deleted {
                     // Known from now on (as a tombstone) but never in the directory: not an
                     // addition the administrator would look for among the clients.
@@ -257,7 +253,7 @@ impl Applier {
                     Applied::Unchanged
                 } else {
                     self.record_event(
-                        db,
+                        w,
                         RecordKind::Client,
                         &uuid,
                         ChangeKind::Added,
@@ -270,12 +266,13 @@ impl Applier {
             }
             Some(s) if s.hash.as_slice() == hash.as_slice() => {
                 if s.removed && !deleted {
-                    db.prepare_cached(
-                        "UPDATE clients SET removed_at = NULL, updated_at = ?3 WHERE connection_id = ?1 AND uuid = ?2",
-                    )?
+                    w.db()
+                        .prepare_cached(
+                            "UPDATE clients SET removed_at = NULL, updated_at = ?3 WHERE connection_id = ?1 AND uuid = ?2",
+                        )?
                     .execute(params![self.connection_id, uuid, self.now])?;
                     self.counts.client_rows_written += 1;
-                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
+                    self.record_event(w, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                     self.counts.added += 1;
                     self.changed_clients.insert(uuid.clone());
                     Applied::Restored
@@ -287,31 +284,32 @@ impl Applier {
             Some(s) => {
                 // The stored client as it reads back (columns, long tail, tables), in canonical
                 // form: what the field-by-field changes are measured from.
-                let old = super::reads::client(db, self.connection_id, &uuid)?.map(|mut old| {
+                let old = super::reads::client(w.db(), self.connection_id, &uuid)?.map(|mut old| {
                     hash::canonicalize(&mut old.client);
                     old.client
                 });
                 let removed_at = if deleted {
                     if s.removed {
-                        db.prepare_cached(
-                            "SELECT removed_at FROM clients WHERE connection_id = ?1 AND uuid = ?2",
-                        )?
-                        .query_row(params![self.connection_id, uuid], |r| r.get(0))?
+                        w.db()
+                            .prepare_cached(
+                                "SELECT removed_at FROM clients WHERE connection_id = ?1 AND uuid = ?2",
+                            )?
+                            .query_row(params![self.connection_id, uuid], |r| r.get(0))?
                     } else {
                         Some(self.now.clone())
                     }
                 } else {
                     None
                 };
-                self.write_client(db, &uuid, &prepared, removed_at)?;
-                self.write_children(db, &uuid, &prepared, true)?;
+                self.write_client(w, &uuid, &prepared, removed_at)?;
+                self.write_children(w, &uuid, &prepared, true)?;
                 let new = client_row::stored_form(client.clone());
-                self.record_field_changes(db, &uuid, old.as_ref(), &new)?;
+                self.record_field_changes(w, &uuid, old.as_ref(), &new)?;
                 if s.removed && !deleted {
-                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
+                    self.record_event(w, RecordKind::Client, &uuid, ChangeKind::Restored, None)?;
                 }
                 if !s.removed && deleted {
-                    self.record_event(db, RecordKind::Client, &uuid, ChangeKind::Removed, None)?;
+                    self.record_event(w, RecordKind::Client, &uuid, ChangeKind::Removed, None)?;
                     self.counts.removed += 1;
                 }
                 if !s.archived && archived {
@@ -333,7 +331,7 @@ impl Applier {
 
     fn record_field_changes(
         &self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         uuid: &str,
         old: Option<&Client>,
         new: &Client,
@@ -341,11 +339,11 @@ impl Applier {
         let values = old.map(|old| (serde_json::to_value(old), serde_json::to_value(new)));
         let Some((Ok(old), Ok(new))) = values else {
             // Not comparable field by field: recorded as changed as a whole.
-            return self.record_event(db, RecordKind::Client, uuid, ChangeKind::Updated, None);
+            return self.record_event(w, RecordKind::Client, uuid, ChangeKind::Updated, None);
         };
         for c in diff::diff(&old, &new) {
             self.change(
-                db,
+                w,
                 RecordKind::Client,
                 uuid,
                 ChangeKind::Updated,
@@ -391,6 +389,7 @@ impl Applier {
 
     /// Tombstones clients that are no longer in XPM's list (never deletes them).
     pub(crate) fn tombstone(&mut self, db: &rusqlite::Connection, uuids: &[String]) -> Result<()> {
+        let w = &mut Writer::new(db);
         for uuid in uuids {
             db.prepare_cached(
                 "UPDATE clients SET removed_at = ?3, updated_at = ?3 WHERE connection_id = ?1 AND uuid = ?2",
@@ -398,7 +397,7 @@ impl Applier {
             .execute(params![self.connection_id, uuid, self.now])?;
             self.counts.client_rows_written += 1;
             self.counts.removed += 1;
-            self.record_event(db, RecordKind::Client, uuid, ChangeKind::Removed, None)?;
+            self.record_event(w, RecordKind::Client, uuid, ChangeKind::Removed, None)?;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use hownow_xpm::Contact;
 use rusqlite::{params, OptionalExtension};
 
-use super::Applier;
+use super::{Applier, Writer};
 use crate::error::Result;
 use crate::hash;
 use crate::store::runs::{ChangeKind, RecordKind};
@@ -38,6 +38,7 @@ impl Applier {
         };
         self.counts.contacts_fetched += 1;
         let hash = hash::contact_hash(c);
+        let w = &mut Writer::new(db);
         type Row = (Vec<u8>, bool, [Option<String>; 6]);
         let stored: Option<Row> = db
             .prepare_cached(
@@ -49,8 +50,8 @@ impl Applier {
             })
             .optional()?;
         let Some((stored_hash, removed, old)) = stored else {
-            self.write_contact(db, uuid, c, &hash)?;
-            self.record_event(db, RecordKind::Contact, uuid, ChangeKind::Added, c.name.clone())?;
+            self.write_contact(w, uuid, c, &hash)?;
+            self.record_event(w, RecordKind::Contact, uuid, ChangeKind::Added, c.name.clone())?;
             self.counts.contacts_unknown += 1;
             return Ok(ContactSweepOutcome::Unknown);
         };
@@ -70,7 +71,7 @@ impl Applier {
             if old != new {
                 let (o, n) = (old.clone(), new.clone());
                 self.change(
-                    db,
+                    w,
                     RecordKind::Contact,
                     uuid,
                     ChangeKind::Updated,
@@ -81,7 +82,7 @@ impl Applier {
             }
         }
         if removed {
-            self.record_event(db, RecordKind::Contact, uuid, ChangeKind::Restored, None)?;
+            self.record_event(w, RecordKind::Contact, uuid, ChangeKind::Restored, None)?;
         }
         // The sweep's copy carries no IsDeleted worth trusting over the client's: keep the flag.
         let mut c = c.clone();
@@ -89,7 +90,7 @@ impl Applier {
             .prepare_cached("SELECT is_deleted FROM contacts WHERE connection_id = ?1 AND uuid = ?2")?
             .query_row(params![self.connection_id, uuid], |r| r.get::<_, bool>(0))
             .ok();
-        self.write_contact(db, uuid, &c, &hash)?;
+        self.write_contact(w, uuid, &c, &hash)?;
         self.search_stale.insert(uuid.to_string());
         self.counts.contacts_changed += 1;
         Ok(ContactSweepOutcome::Changed {
@@ -119,13 +120,14 @@ impl Applier {
             v
         };
         let mut clients = Vec::new();
+        let w = &mut Writer::new(db);
         for uuid in candidates {
             db.prepare_cached("UPDATE contacts SET removed_at = ?3 WHERE connection_id = ?1 AND uuid = ?2")?
                 .execute(params![self.connection_id, uuid, self.now])?;
             if let Some(known) = self.known_contacts.as_mut().and_then(|k| k.get_mut(&uuid)) {
                 known.removed = true;
             }
-            self.record_event(db, RecordKind::Contact, &uuid, ChangeKind::Removed, None)?;
+            self.record_event(w, RecordKind::Contact, &uuid, ChangeKind::Removed, None)?;
             self.search_stale.insert(uuid.clone());
             self.counts.contacts_changed += 1;
             clients.extend(self.live_clients_of_contact(db, &uuid)?);

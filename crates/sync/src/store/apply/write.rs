@@ -1,17 +1,102 @@
 //! The SQL that writes one client and its child rows (contact links, groups, relationships,
-//! notes) and the contacts it lists. Kept apart from the decisions in [`super`] so that the
-//! mapping of each XPM field to its column is in one place, [`Applier::write_client`] (see
-//! "Adding an XPM field" in the store's docs).
+//! notes), the contacts it lists and the run's change log. Kept apart from the decisions in
+//! [`super`] so that the mapping of each XPM field to its column is in one place,
+//! [`Applier::write_client`] (see "Adding an XPM field" in the store's docs).
 
 use std::sync::OnceLock;
 
 use hownow_xpm::{Contact, Reference};
 use rusqlite::types::ToSql;
-use rusqlite::{named_params, params, OptionalExtension};
+use rusqlite::{named_params, params, CachedStatement, OptionalExtension};
 
 use super::{flag, Applier, PreparedClient, StoredContact};
 use crate::error::Result;
 use crate::hash::ContentHash;
+use crate::store::runs::SyncChange;
+
+/// The statements a [`Writer`] holds, one slot each.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Slot {
+    ClientUpsert,
+    ClientState,
+    ContactUpsert,
+    ContactState,
+    ContactLink,
+    Group,
+    GroupLink,
+    Relationship,
+    Note,
+    Change,
+    ClearContactLinks,
+    ClearGroupLinks,
+    ClearRelationships,
+    ClearNotes,
+}
+
+impl Slot {
+    const COUNT: usize = Slot::ClearNotes as usize + 1;
+}
+
+/// The tables of a client's child rows, with the slot of the statement that clears them.
+const CHILD_TABLES: [(&str, Slot); 4] = [
+    ("client_contacts", Slot::ClearContactLinks),
+    ("client_groups", Slot::ClearGroupLinks),
+    ("relationships", Slot::ClearRelationships),
+    ("notes", Slot::ClearNotes),
+];
+
+/// The run's connection, with the statements that write clients held for a batch of them.
+///
+/// Each statement is taken from rusqlite's cache on first use and kept until the writer is
+/// dropped, instead of being looked up for every row: the lookup hashes the SQL's text twice
+/// (out of the cache and back into it), and the client upsert's text is 2.9 KB. A sync makes one
+/// writer for the clients it has ready at once, so that a batch costs one lookup a statement.
+pub(crate) struct Writer<'db> {
+    db: &'db rusqlite::Connection,
+    held: [Option<CachedStatement<'db>>; Slot::COUNT],
+}
+
+impl<'db> Writer<'db> {
+    pub(crate) fn new(db: &'db rusqlite::Connection) -> Self {
+        Writer {
+            db,
+            held: std::array::from_fn(|_| None),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &'db rusqlite::Connection {
+        self.db
+    }
+
+    /// The statement in `slot`, prepared from `sql` the first time (every use of a slot passes
+    /// the same SQL).
+    pub(super) fn statement(&mut self, slot: Slot, sql: &str) -> Result<&mut CachedStatement<'db>> {
+        let held = &mut self.held[slot as usize];
+        if held.is_none() {
+            *held = Some(self.db.prepare_cached(sql)?);
+        }
+        Ok(held.as_mut().expect("prepared just above"))
+    }
+
+    /// Adds `change` to the run's change log (`sync_changes`).
+    pub(super) fn record_change(&mut self, change: &SyncChange) -> Result<()> {
+        self.statement(
+            Slot::Change,
+            "INSERT INTO sync_changes (run_id, record_kind, uuid, change, field, old_value, new_value) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            change.run_id,
+            change.record_kind.as_str(),
+            change.uuid,
+            change.change.as_str(),
+            change.field,
+            change.old_value,
+            change.new_value
+        ])?;
+        Ok(())
+    }
+}
 
 fn reference(r: &Option<Reference>) -> (Option<&str>, Option<&str>) {
     match r {
@@ -50,22 +135,23 @@ fn upsert_sql(table: &str, row: Row<'_>) -> String {
     )
 }
 
-/// Upserts `row` into `table` with the SQL cached in `sql` (built from the first row: every
-/// call site passes the same parameters).
+/// Upserts `row` into `table` with the statement in `slot`, whose SQL is cached in `sql` (built
+/// from the first row: every call site passes the same parameters).
 ///
 /// The values are bound in the row's order: SQLite numbers `:name` parameters as they first
 /// appear, and [`upsert_sql`] lists them in that order (a test checks each number). Binding by
 /// name would look each of the 47 names up in a linear scan of the statement's: that cost 5–8%
 /// of the in-memory full sync's clients/s (`full_sync` bench, alternated runs).
 fn upsert(
-    db: &rusqlite::Connection,
+    w: &mut Writer<'_>,
+    slot: Slot,
     sql: &'static OnceLock<String>,
     table: &str,
     row: Row<'_>,
 ) -> Result<()> {
     let sql = sql.get_or_init(|| upsert_sql(table, row));
     let values = row.iter().map(|(_, value)| value);
-    db.prepare_cached(sql)?
+    w.statement(slot, sql)?
         .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
@@ -73,7 +159,7 @@ fn upsert(
 impl Applier {
     pub(super) fn write_client(
         &mut self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         uuid: &str,
         prepared: &PreparedClient,
         removed_at: Option<String>,
@@ -134,14 +220,14 @@ impl Applier {
             ":removed_at": removed_at,
             ":search_text": prepared.search_text,
         };
-        upsert(db, &CLIENT_UPSERT, "clients", row)?;
+        upsert(w, Slot::ClientUpsert, &CLIENT_UPSERT, "clients", row)?;
         self.counts.client_rows_written += 1;
         Ok(())
     }
 
     pub(in crate::store) fn write_children(
         &mut self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         uuid: &str,
         prepared: &PreparedClient,
         replace: bool,
@@ -149,23 +235,22 @@ impl Applier {
         let (c, contact_order) = (&prepared.client, &prepared.contact_order);
         let conn = self.connection_id;
         if replace {
-            for table in ["client_contacts", "client_groups", "relationships", "notes"] {
-                db.prepare_cached(&format!(
-                    "DELETE FROM {table} WHERE connection_id = ?1 AND client_uuid = ?2"
-                ))?
-                .execute(params![conn, uuid])?;
+            for (table, slot) in CHILD_TABLES {
+                let sql = format!("DELETE FROM {table} WHERE connection_id = ?1 AND client_uuid = ?2");
+                w.statement(slot, &sql)?.execute(params![conn, uuid])?;
             }
         }
         for (contact, hash) in c.contacts.iter().zip(&prepared.contact_hashes) {
             let Some(contact_uuid) = contact.uuid.as_deref().filter(|u| !u.is_empty()) else {
                 continue;
             };
-            self.upsert_contact_from_client(db, contact_uuid, contact, hash)?;
+            self.upsert_contact_from_client(w, contact_uuid, contact, hash)?;
             let sort_order = contact_order
                 .iter()
                 .position(|u| u.as_deref() == Some(contact_uuid))
                 .unwrap_or(usize::MAX) as i64;
-            db.prepare_cached(
+            w.statement(
+                Slot::ContactLink,
                 "INSERT INTO client_contacts (connection_id, client_uuid, contact_uuid, is_primary, position, sort_order) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
             )?
@@ -176,7 +261,8 @@ impl Applier {
                 continue;
             };
             if self.groups_written.get(group_uuid) != Some(&group.name) {
-                db.prepare_cached(
+                w.statement(
+                    Slot::Group,
                     "INSERT INTO groups (connection_id, uuid, name) VALUES (?1, ?2, ?3) \
                      ON CONFLICT DO UPDATE SET name = excluded.name WHERE name IS NOT excluded.name",
                 )?
@@ -184,7 +270,8 @@ impl Applier {
                 self.groups_written
                     .insert(group_uuid.to_string(), group.name.clone());
             }
-            db.prepare_cached(
+            w.statement(
+                Slot::GroupLink,
                 "INSERT INTO client_groups (connection_id, client_uuid, group_uuid) VALUES (?1, ?2, ?3) \
                  ON CONFLICT DO NOTHING",
             )?
@@ -192,7 +279,8 @@ impl Applier {
         }
         for (i, r) in c.relationships.iter().enumerate() {
             let (rc_uuid, rc_name) = reference(&r.related_client);
-            db.prepare_cached(
+            w.statement(
+                Slot::Relationship,
                 "INSERT INTO relationships (connection_id, client_uuid, sort_order, uuid, relationship_type, \
                  related_client_uuid, related_client_name, number_of_shares, percentage, start_date, end_date) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -212,7 +300,8 @@ impl Applier {
             ])?;
         }
         for (i, n) in c.notes.iter().enumerate() {
-            db.prepare_cached(
+            w.statement(
+                Slot::Note,
                 "INSERT INTO notes (connection_id, client_uuid, sort_order, title, text, folder, date, created_by) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
@@ -233,15 +322,16 @@ impl Applier {
     /// A contact as listed under a client: inserted, or updated when its content changed.
     fn upsert_contact_from_client(
         &mut self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         uuid: &str,
         c: &Contact,
         hash: &ContentHash,
     ) -> Result<()> {
         let stored: Option<(Vec<u8>, bool, bool)> = match &self.known_contacts {
             Some(known) => known.get(uuid).map(|k| (k.hash.clone(), k.removed, k.deleted)),
-            None => db
-                .prepare_cached(
+            None => w
+                .statement(
+                    Slot::ContactState,
                     "SELECT content_hash, removed_at IS NOT NULL, is_deleted FROM contacts WHERE connection_id = ?1 AND uuid = ?2",
                 )?
                 .query_row(params![self.connection_id, uuid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -259,14 +349,14 @@ impl Applier {
                     self.changed_contacts.insert(uuid.to_string());
                     self.search_stale.insert(uuid.to_string());
                 }
-                self.write_contact(db, uuid, c, hash)
+                self.write_contact(w, uuid, c, hash)
             }
         }
     }
 
     pub(super) fn write_contact(
         &mut self,
-        db: &rusqlite::Connection,
+        w: &mut Writer<'_>,
         uuid: &str,
         c: &Contact,
         hash: &ContentHash,
@@ -297,7 +387,7 @@ impl Applier {
             // Listed again, so not removed (any more).
             ":removed_at": None::<&str>,
         };
-        upsert(db, &CONTACT_UPSERT, "contacts", row)
+        upsert(w, Slot::ContactUpsert, &CONTACT_UPSERT, "contacts", row)
     }
 }
 
@@ -318,6 +408,32 @@ mod tests {
         let sql = sql.get().expect("the upsert ran");
         let list = &sql[sql.find('(').unwrap() + 1..sql.find(')').unwrap()];
         list.split(", ").map(str::to_string).collect()
+    }
+
+    /// A writer holds its statements from row to row: a row that fails leaves its statement
+    /// ready for the next one.
+    #[test]
+    fn a_held_statement_survives_a_failed_row() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+            .unwrap();
+        let sql = "INSERT INTO t (k, v) VALUES (?1, ?2)";
+        let mut w = Writer::new(&db);
+        let mut insert =
+            |k: i64, v: Option<&str>| w.statement(Slot::Note, sql).unwrap().execute(params![k, v]);
+        insert(1, Some("a")).unwrap();
+        assert!(insert(1, Some("again")).is_err(), "the key is taken");
+        assert!(insert(2, None).is_err(), "v is NOT NULL");
+        insert(2, Some("b")).unwrap();
+        drop(w);
+        let rows: Vec<(i64, String)> = db
+            .prepare("SELECT k, v FROM t ORDER BY k")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows, [(1, "a".to_string()), (2, "b".to_string())]);
     }
 
     /// The recipe for a new XPM field adds a column in a migration and a line in the mapping:
@@ -344,8 +460,10 @@ mod tests {
             ..Default::default()
         };
         let prepared = Preparer::new(&db).unwrap().prepare(client);
-        applier.write_client(&db, "c1", &prepared, None).unwrap();
-        applier.write_children(&db, "c1", &prepared, false).unwrap();
+        let mut w = Writer::new(&db);
+        applier.write_client(&mut w, "c1", &prepared, None).unwrap();
+        applier.write_children(&mut w, "c1", &prepared, false).unwrap();
+        drop(w);
         for (sql, table) in [(&CLIENT_UPSERT, "clients"), (&CONTACT_UPSERT, "contacts")] {
             let columns = upsert_columns(sql);
             assert_eq!(columns, table_columns(&db, table));
@@ -358,7 +476,9 @@ mod tests {
         }
         // Written again: the row is updated in place and keeps when it was first seen.
         let mut later = Applier::new(1, 2, time::macros::datetime!(2025-01-01 0:00 UTC));
-        later.write_client(&db, "c1", &prepared, None).unwrap();
+        later
+            .write_client(&mut Writer::new(&db), "c1", &prepared, None)
+            .unwrap();
         let (rows, first_seen, updated): (i64, String, String) = db
             .query_row(
                 "SELECT COUNT(*), first_seen_at, updated_at FROM clients",
