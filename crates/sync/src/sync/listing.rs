@@ -125,7 +125,9 @@ pub(crate) async fn apply_listing<L: ClientListing>(
 }
 
 /// The listing's next client. If it has not arrived yet, the clients received so far go to be
-/// prepared first, so that they are written while the list keeps the run waiting.
+/// prepared while the list keeps the run waiting; they are written when the next client arrives
+/// or the list ends. A run's writes show only when it commits, so that wait delays nothing
+/// anyone sees.
 async fn next_or_flush<L: ClientListing>(
     listing: &mut L,
     pipeline: &mut Pipeline,

@@ -4,8 +4,9 @@
 //! Preparing a client (canonical form, hashes, long tail, search text: [`Preparer`]) needs no
 //! database and is about a quarter of the CPU of applying a new one; the writes must stay on the
 //! run's thread, in its one transaction. (Measured gain: a few percent of a full sync's
-//! clients/s, see BENCHMARKS.md; the rest of the writer's time is SQLite's.) A plain thread, not a task: it runs in parallel whatever
-//! runtime the run is on, and it never holds up the runtime's clock in tests that pause time.
+//! clients/s, see BENCHMARKS.md; the rest of the writer's time is SQLite's.) A plain thread, not
+//! a task: it runs in parallel whatever runtime the run is on, and it never holds up the
+//! runtime's clock in tests that pause time.
 //!
 //! Clients go over in chunks of [`CHUNK`], so the two threads wake each other once a chunk
 //! rather than once a client; a partial chunk goes as soon as the writer would otherwise wait

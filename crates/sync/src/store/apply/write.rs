@@ -37,12 +37,24 @@ impl Slot {
     const COUNT: usize = Slot::ClearNotes as usize + 1;
 }
 
-/// The tables of a client's child rows, with the slot of the statement that clears them.
-const CHILD_TABLES: [(&str, Slot); 4] = [
-    ("client_contacts", Slot::ClearContactLinks),
-    ("client_groups", Slot::ClearGroupLinks),
-    ("relationships", Slot::ClearRelationships),
-    ("notes", Slot::ClearNotes),
+/// The statements that clear a client's child rows, each with its slot.
+const CLEAR_CHILDREN: [(Slot, &str); 4] = [
+    (
+        Slot::ClearContactLinks,
+        "DELETE FROM client_contacts WHERE connection_id = ?1 AND client_uuid = ?2",
+    ),
+    (
+        Slot::ClearGroupLinks,
+        "DELETE FROM client_groups WHERE connection_id = ?1 AND client_uuid = ?2",
+    ),
+    (
+        Slot::ClearRelationships,
+        "DELETE FROM relationships WHERE connection_id = ?1 AND client_uuid = ?2",
+    ),
+    (
+        Slot::ClearNotes,
+        "DELETE FROM notes WHERE connection_id = ?1 AND client_uuid = ?2",
+    ),
 ];
 
 /// The run's connection, with the statements that write clients held for a batch of them.
@@ -235,9 +247,8 @@ impl Applier {
         let (c, contact_order) = (&prepared.client, &prepared.contact_order);
         let conn = self.connection_id;
         if replace {
-            for (table, slot) in CHILD_TABLES {
-                let sql = format!("DELETE FROM {table} WHERE connection_id = ?1 AND client_uuid = ?2");
-                w.statement(slot, &sql)?.execute(params![conn, uuid])?;
+            for (slot, sql) in CLEAR_CHILDREN {
+                w.statement(slot, sql)?.execute(params![conn, uuid])?;
             }
         }
         for (contact, hash) in c.contacts.iter().zip(&prepared.contact_hashes) {
